@@ -1,0 +1,29 @@
+//! The STARTTLS dialogue engine: both SMTP machines of `starttls-protocol`, real rustls
+//! connections exchanging real TLS bytes through in-memory buffers, and a replayable trace.
+//!
+//! Nothing here touches a socket or the system clock: TLS certificates are checked against a
+//! simulated clock ([`clock::SimClock`]), so the engine runs the same natively and in the
+//! browser (`wasm32-unknown-unknown`).
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod handshake;
+pub mod pki;
+pub mod wire;
+
+pub use handshake::{HandshakeFact, demo_handshake};
+
+/// What can go wrong while setting up or running a simulation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A PEM file of the embedded test PKI could not be parsed (a build defect).
+    #[error("test PKI: {0}")]
+    Pki(String),
+    /// rustls refused a configuration or a connection.
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The in-memory handshake did not complete within the flight budget.
+    #[error("the TLS handshake did not complete after {0} flights")]
+    Stalled(usize),
+}

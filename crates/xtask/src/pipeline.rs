@@ -1,0 +1,144 @@
+//! The two README commands once the tools are in place: `serve` and the test pipeline.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::tools::{Env, describe, run, say};
+use crate::{Result, SERVE_ADDRESS, SERVE_PORT, root, sizes};
+
+/// The crates that build for `wasm32-unknown-unknown`.
+const WASM_CRATES: [&str; 3] = ["starttls-protocol", "starttls-sim", "starttls-web"];
+
+fn cargo(env: &Env) -> Command {
+    let mut c = Command::new("cargo");
+    c.current_dir(root()).env("PATH", &env.path);
+    c
+}
+
+/// `trunk serve` on the README's address and port, after set-up.
+pub fn serve(env: &Env) -> Result {
+    say(&format!("serving on http://{SERVE_ADDRESS}:{SERVE_PORT}/"));
+    run(Command::new("trunk")
+        .args(["serve", "--address", SERVE_ADDRESS, "--port", &SERVE_PORT.to_string()])
+        .current_dir(root())
+        .env("PATH", &env.path))
+}
+
+/// Test counts read from the runners' own summary lines.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Reads `test result: ok. 3 passed; 0 failed; …` (libtest, wasm-bindgen-test-runner)
+    /// and `# pass 3` / `# fail 0` (node --test).
+    fn read(&mut self, line: &str) {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for part in rest.split(';') {
+                let words: Vec<&str> = part.split_whitespace().collect();
+                match words.as_slice() {
+                    [.., n, "passed"] => self.passed += n.parse::<u64>().unwrap_or(0),
+                    [n, "failed"] => self.failed += n.parse::<u64>().unwrap_or(0),
+                    _ => {}
+                }
+            }
+        } else if let Some(n) = line.strip_prefix("# pass ") {
+            self.passed += n.trim().parse::<u64>().unwrap_or(0);
+        } else if let Some(n) = line.strip_prefix("# fail ") {
+            self.failed += n.trim().parse::<u64>().unwrap_or(0);
+        }
+    }
+}
+
+/// Runs a test runner, echoing its standard output line by line and counting its results.
+fn run_counted(cmd: &mut Command, tally: &mut Tally) -> Result {
+    say(&format!("$ {}", describe(cmd)));
+    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.read(&line);
+    }
+    let status = child.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed with {status}", describe(cmd)).into())
+    }
+}
+
+fn step(n: usize, name: &str) {
+    println!("\n==== step {n}/7: {name} ====");
+}
+
+/// The whole test pipeline, in the order README gives; stops at the first failure.
+pub fn test(env: &Env) -> Result {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let root = root();
+
+    step(1, "cargo fmt --check");
+    run(cargo(env).args(["fmt", "--all", "--check"]))?;
+
+    step(2, "clippy (native, then wasm32)");
+    run(cargo(env).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let mut wasm_clippy = cargo(env);
+    wasm_clippy.args(["clippy", "--target", "wasm32-unknown-unknown", "--all-targets"]);
+    for c in WASM_CRATES {
+        wasm_clippy.args(["-p", c]);
+    }
+    run(wasm_clippy.args(["--", "-D", "warnings"]))?;
+
+    step(3, "native cargo test --workspace");
+    run_counted(cargo(env).args(["test", "--workspace"]), &mut tally)?;
+
+    step(4, "wasm tests in headless Chromium (wasm-bindgen-test-runner)");
+    run_counted(
+        cargo(env)
+            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "starttls-sim", "-p", "starttls-web"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        &mut tally,
+    )?;
+
+    step(5, "trunk build --release");
+    run(Command::new("trunk")
+        .args(["build", "--release"])
+        .current_dir(&root)
+        .env("PATH", &env.path))?;
+
+    step(6, "end-to-end tests (node --test, Chromium, dist/ on 127.0.0.1)");
+    let tests_dir = root.join("web/e2e/tests");
+    let mut files: Vec<_> = std::fs::read_dir(&tests_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    run_counted(
+        Command::new("node")
+            .arg("--test")
+            .args(&files)
+            .current_dir(root.join("web/e2e"))
+            .env("PATH", &env.path)
+            .env("DIST_DIR", root.join("dist"))
+            .env("SCREENSHOT_DIR", root.join("target/screenshots")),
+        &mut tally,
+    )?;
+
+    step(7, "size report");
+    sizes::report(&root.join("dist"))?;
+
+    say(&format!(
+        "all steps passed in {:.0} s (wasm-bindgen {})",
+        started.elapsed().as_secs_f64(),
+        env.wasm_bindgen
+    ));
+    // The closing line: every runner's counts added up.
+    println!("total: {} passed, {} failed", tally.passed, tally.failed);
+    Ok(())
+}
