@@ -13,10 +13,22 @@ async fn first_screen_shows_a_real_tls13_handshake() {
     yew::Renderer::<starttls_web::App>::with_root(root.clone()).render();
     yew::scheduler::flush().await;
 
-    let card = root.query_selector("[data-testid=handshake-fact]").unwrap().expect("card rendered");
-    assert_eq!(card.get_attribute("data-state").as_deref(), Some("done"), "{}", card.inner_html());
+    let card = root
+        .query_selector("[data-testid=handshake-fact]")
+        .unwrap()
+        .expect("card rendered");
+    assert_eq!(
+        card.get_attribute("data-state").as_deref(),
+        Some("done"),
+        "{}",
+        card.inner_html()
+    );
     let text = |id: &str| {
-        root.query_selector(&format!("[data-testid={id}]")).unwrap().expect(id).text_content().unwrap_or_default()
+        root.query_selector(&format!("[data-testid={id}]"))
+            .unwrap()
+            .expect(id)
+            .text_content()
+            .unwrap_or_default()
     };
     assert_eq!(text("handshake-version"), "TLS 1.3");
     assert!(text("handshake-suite").starts_with("TLS13_"));

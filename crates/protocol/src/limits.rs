@@ -33,6 +33,12 @@ pub const INPUT_BUFFER_CAP: usize = 4096;
 /// Cap: events waiting in a machine's queue. When it is full, `receive` stops
 /// taking input until the caller drains events with `poll_event`.
 pub const EVENT_QUEUE_CAP: usize = 1024;
+/// How many events one step may add beyond [`EVENT_QUEUE_CAP`]: a machine stops
+/// taking input once the queue is at the cap, but the step in progress (one line,
+/// one reply, or a `tls_established` call, which reports up to [`RECIPIENTS_MAX`]
+/// discarded recipients) completes. So a queue never exceeds
+/// `EVENT_QUEUE_CAP + EVENT_STEP_MAX`.
+pub const EVENT_STEP_MAX: usize = RECIPIENTS_MAX + 16;
 /// Cap: outgoing bytes waiting to be taken. When reached, `receive` stops taking
 /// input until the caller calls `take_outgoing`. One reply may overshoot it.
 pub const OUTGOING_CAP: usize = 64 * 1024;

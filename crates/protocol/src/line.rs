@@ -89,10 +89,12 @@ pub(crate) fn frame(buf: &[u8], limit: usize) -> Framing {
     }
 }
 
-/// Checks that a line's content (CRLF removed) is 7-bit printable ASCII plus SP.
-pub(crate) fn check_ascii(content: &[u8]) -> Result<(), PeerError> {
+/// Checks that a line's content (CRLF removed) is 7-bit printable ASCII plus SP
+/// (and HT if `allow_tab`, as reply text allows).
+pub(crate) fn check_ascii(content: &[u8], allow_tab: bool) -> Result<(), PeerError> {
     for &b in content {
         match b {
+            b'\t' if allow_tab => {}
             0 => return Err(PeerError::Nul),
             b'\r' => return Err(PeerError::BareCr),
             0x80..=0xff => return Err(PeerError::EightBit { octet: b }),
@@ -108,7 +110,11 @@ pub(crate) fn check_ascii(content: &[u8]) -> Result<(), PeerError> {
 ///
 /// [`parse_command`]: crate::command::parse_command
 /// [`parse_reply`]: crate::reply::parse_reply
-pub(crate) fn checked_line(buf: &[u8], limit: usize) -> Result<Status<(&[u8], usize)>, LineError> {
+pub(crate) fn checked_line(
+    buf: &[u8],
+    limit: usize,
+    allow_tab: bool,
+) -> Result<Status<(&[u8], usize)>, LineError> {
     match frame(buf, limit) {
         Framing::Partial => Ok(Status::Partial),
         Framing::TooLongUnfinished => Err(LineError {
@@ -128,7 +134,7 @@ pub(crate) fn checked_line(buf: &[u8], limit: usize) -> Result<Status<(&[u8], us
         }),
         Framing::Line { content, consumed } => {
             let line = &buf[..content];
-            check_ascii(line).map_err(|error| LineError {
+            check_ascii(line, allow_tab).map_err(|error| LineError {
                 error,
                 consumed,
                 line_complete: true,

@@ -20,12 +20,16 @@ pub struct SimClock {
 
 impl Default for SimClock {
     fn default() -> Self {
-        Self { unix_seconds: DEFAULT_NOW_UNIX }
+        Self {
+            unix_seconds: DEFAULT_NOW_UNIX,
+        }
     }
 }
 
 impl TimeProvider for SimClock {
     fn current_time(&self) -> Option<UnixTime> {
-        Some(UnixTime::since_unix_epoch(Duration::from_secs(self.unix_seconds)))
+        Some(UnixTime::since_unix_epoch(Duration::from_secs(
+            self.unix_seconds,
+        )))
     }
 }

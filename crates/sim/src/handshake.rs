@@ -43,19 +43,53 @@ pub struct HandshakeFact {
 fn flight(from: &mut Connection, to: &mut Connection) -> Result<Vec<u8>, SimError> {
     let mut bytes = Vec::new();
     while from.wants_write() {
-        from.write_tls(&mut bytes).map_err(|e| SimError::Pki(format!("write_tls: {e}")))?;
+        from.write_tls(&mut bytes)
+            .map_err(|e| SimError::Pki(format!("write_tls: {e}")))?;
     }
     let mut rest = &bytes[..];
     while !rest.is_empty() {
-        to.read_tls(&mut rest).map_err(|e| SimError::Pki(format!("read_tls: {e}")))?;
+        to.read_tls(&mut rest)
+            .map_err(|e| SimError::Pki(format!("read_tls: {e}")))?;
         to.process_new_packets()?;
     }
     Ok(bytes)
 }
 
-/// Runs a TLS 1.3 handshake between a client that trusts the test CA and a server presenting
-/// the valid `mail.example.test` certificate, on the simulated clock.
-pub fn demo_handshake() -> Result<HandshakeFact, SimError> {
+/// One flight of bytes: what one side wrote before the other read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flight {
+    /// `true` when the client wrote it.
+    pub from_client: bool,
+    /// The TLS bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Pumps flights between `client` and `server` until the handshake is complete and neither
+/// side has anything left to write.
+pub fn pump(client: &mut Connection, server: &mut Connection) -> Result<Vec<Flight>, SimError> {
+    let mut flights = Vec::new();
+    for _ in 0..MAX_FLIGHTS {
+        for from_client in [true, false] {
+            let bytes = if from_client {
+                flight(client, server)?
+            } else {
+                flight(server, client)?
+            };
+            if !bytes.is_empty() {
+                flights.push(Flight { from_client, bytes });
+            }
+        }
+        let done = !client.is_handshaking() && !server.is_handshaking();
+        if done && !client.wants_write() && !server.wants_write() {
+            return Ok(flights);
+        }
+    }
+    Err(SimError::Stalled(flights.len()))
+}
+
+/// A client that trusts the test CA and a server presenting the valid `mail.example.test`
+/// certificate, both TLS 1.3 only, on the simulated clock.
+pub fn demo_pair() -> Result<(Connection, Connection), SimError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock::default());
     let client_config = ClientConfig::builder_with_details(provider.clone(), time.clone())
@@ -68,46 +102,93 @@ pub fn demo_handshake() -> Result<HandshakeFact, SimError> {
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
     let name = ServerName::try_from(SERVER_NAME).map_err(|e| SimError::Pki(e.to_string()))?;
-    let mut client = Connection::Client(ClientConnection::new(Arc::new(client_config), name)?);
-    let mut server = Connection::Server(ServerConnection::new(Arc::new(server_config))?);
+    Ok((
+        Connection::Client(ClientConnection::new(Arc::new(client_config), name)?),
+        Connection::Server(ServerConnection::new(Arc::new(server_config))?),
+    ))
+}
 
+/// Runs the [`demo_pair`] handshake and reports what it negotiated.
+pub fn demo_handshake() -> Result<HandshakeFact, SimError> {
+    let (mut client, mut server) = demo_pair()?;
+    let flights = pump(&mut client, &mut server)?;
     let mut fact = HandshakeFact {
         version: String::new(),
         suite: String::new(),
         group: String::new(),
         client_records: 0,
         server_records: 0,
-        flights: 0,
-        bytes: 0,
+        flights: flights.len(),
+        bytes: flights.iter().map(|f| f.bytes.len()).sum(),
     };
-    for _ in 0..MAX_FLIGHTS {
-        let c = flight(&mut client, &mut server)?;
-        let s = flight(&mut server, &mut client)?;
-        for (bytes, count) in [(&c, &mut fact.client_records), (&s, &mut fact.server_records)] {
-            if !bytes.is_empty() {
-                fact.flights += 1;
-                fact.bytes += bytes.len();
-                *count += wire::records(bytes).0.len();
-            }
-        }
-        let done = !client.is_handshaking() && !server.is_handshaking();
-        if done && !client.wants_write() && !server.wants_write() {
-            fact.version = format!("{:?}", client.protocol_version().ok_or(SimError::Stalled(fact.flights))?);
-            let suite = client.negotiated_cipher_suite().ok_or(SimError::Stalled(fact.flights))?;
-            fact.suite = format!("{:?}", suite.suite());
-            fact.group = client
-                .negotiated_key_exchange_group()
-                .map(|g| format!("{:?}", g.name()))
-                .unwrap_or_default();
-            return Ok(fact);
+    for f in &flights {
+        let n = wire::records(&f.bytes).0.len();
+        if f.from_client {
+            fact.client_records += n;
+        } else {
+            fact.server_records += n;
         }
     }
-    Err(SimError::Stalled(fact.flights))
+    let stalled = || SimError::Stalled(flights.len());
+    fact.version = format!("{:?}", client.protocol_version().ok_or_else(stalled)?);
+    fact.suite = format!(
+        "{:?}",
+        client
+            .negotiated_cipher_suite()
+            .ok_or_else(stalled)?
+            .suite()
+    );
+    fact.group = client
+        .negotiated_key_exchange_group()
+        .map(|g| format!("{:?}", g.name()))
+        .unwrap_or_default();
+    Ok(fact)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_view_decodes_client_hello_and_server_hello() {
+        let (mut client, mut server) = demo_pair().unwrap();
+        let flights = pump(&mut client, &mut server).unwrap();
+        let mut from_client = wire::Decoder::default();
+        let hello = from_client.decode_flight(&flights[0].bytes);
+        match &hello[0].view {
+            wire::RecordView::ClientHello {
+                server_name,
+                cipher_suites,
+                supported_versions,
+                key_share_groups,
+            } => {
+                assert_eq!(server_name.as_deref(), Some(SERVER_NAME));
+                assert!(cipher_suites.iter().any(|s| s.starts_with("TLS13_")));
+                assert_eq!(supported_versions, &["TLSv1_3"]);
+                assert_eq!(key_share_groups.first().map(String::as_str), Some("X25519"));
+            }
+            other => panic!("expected a ClientHello, got {other:?}"),
+        }
+        let mut from_server = wire::Decoder::default();
+        let reply = from_server.decode_flight(&flights[1].bytes);
+        match &reply[0].view {
+            wire::RecordView::ServerHello {
+                version,
+                cipher_suite,
+                key_share_group,
+            } => {
+                assert_eq!(version, "TLSv1_3");
+                assert!(cipher_suite.starts_with("TLS13_"));
+                assert_eq!(key_share_group.as_deref(), Some("X25519"));
+            }
+            other => panic!("expected a ServerHello, got {other:?}"),
+        }
+        assert!(
+            reply[1..]
+                .iter()
+                .any(|r| r.view == wire::RecordView::Encrypted)
+        );
+    }
 
     #[test]
     fn demo_handshake_negotiates_tls13_with_real_records() {

@@ -32,7 +32,10 @@ pub enum ServerIdentity {
 impl ServerIdentity {
     fn pem(self) -> (&'static str, &'static str) {
         match self {
-            Self::Valid => (include_str!("../pki/server.pem"), include_str!("../pki/server.key.pem")),
+            Self::Valid => (
+                include_str!("../pki/server.pem"),
+                include_str!("../pki/server.key.pem"),
+            ),
             Self::WrongName => (
                 include_str!("../pki/wrong-name.pem"),
                 include_str!("../pki/wrong-name.key.pem"),
@@ -41,7 +44,10 @@ impl ServerIdentity {
                 include_str!("../pki/self-signed.pem"),
                 include_str!("../pki/self-signed.key.pem"),
             ),
-            Self::Expired => (include_str!("../pki/expired.pem"), include_str!("../pki/expired.key.pem")),
+            Self::Expired => (
+                include_str!("../pki/expired.pem"),
+                include_str!("../pki/expired.key.pem"),
+            ),
         }
     }
 
@@ -53,8 +59,12 @@ impl ServerIdentity {
 }
 
 /// The client certificate and key (for servers that require one; SERVER-554).
-pub fn client_identity() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError> {
-    load_pair(include_str!("../pki/client.pem"), include_str!("../pki/client.key.pem"))
+pub fn client_identity() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError>
+{
+    load_pair(
+        include_str!("../pki/client.pem"),
+        include_str!("../pki/client.key.pem"),
+    )
 }
 
 fn load_pair(
@@ -64,14 +74,16 @@ fn load_pair(
     let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| SimError::Pki(format!("certificate: {e}")))?;
-    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| SimError::Pki(format!("key: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+        .map_err(|e| SimError::Pki(format!("key: {e}")))?;
     Ok((chain, key))
 }
 
 /// A root store holding only the test CA.
 pub fn roots() -> Result<RootCertStore, SimError> {
     let mut store = RootCertStore::empty();
-    let ca = CertificateDer::from_pem_slice(CA_PEM.as_bytes()).map_err(|e| SimError::Pki(format!("CA: {e}")))?;
+    let ca = CertificateDer::from_pem_slice(CA_PEM.as_bytes())
+        .map_err(|e| SimError::Pki(format!("CA: {e}")))?;
     store.add(ca)?;
     Ok(store)
 }

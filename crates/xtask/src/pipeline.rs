@@ -20,7 +20,13 @@ fn cargo(env: &Env) -> Command {
 pub fn serve(env: &Env) -> Result {
     say(&format!("serving on http://{SERVE_ADDRESS}:{SERVE_PORT}/"));
     run(Command::new("trunk")
-        .args(["serve", "--address", SERVE_ADDRESS, "--port", &SERVE_PORT.to_string()])
+        .args([
+            "serve",
+            "--address",
+            SERVE_ADDRESS,
+            "--port",
+            &SERVE_PORT.to_string(),
+        ])
         .current_dir(root())
         .env("PATH", &env.path))
 }
@@ -86,9 +92,21 @@ pub fn test(env: &Env) -> Result {
     run(cargo(env).args(["fmt", "--all", "--check"]))?;
 
     step(2, "clippy (native, then wasm32)");
-    run(cargo(env).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo(env).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     let mut wasm_clippy = cargo(env);
-    wasm_clippy.args(["clippy", "--target", "wasm32-unknown-unknown", "--all-targets"]);
+    wasm_clippy.args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+    ]);
     for c in WASM_CRATES {
         wasm_clippy.args(["-p", c]);
     }
@@ -97,10 +115,21 @@ pub fn test(env: &Env) -> Result {
     step(3, "native cargo test --workspace");
     run_counted(cargo(env).args(["test", "--workspace"]), &mut tally)?;
 
-    step(4, "wasm tests in headless Chromium (wasm-bindgen-test-runner)");
+    step(
+        4,
+        "wasm tests in headless Chromium (wasm-bindgen-test-runner)",
+    );
     run_counted(
         cargo(env)
-            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "starttls-sim", "-p", "starttls-web"])
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "starttls-sim",
+                "-p",
+                "starttls-web",
+            ])
             .env("CHROMEDRIVER", "/usr/bin/chromedriver")
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         &mut tally,
@@ -112,7 +141,10 @@ pub fn test(env: &Env) -> Result {
         .current_dir(&root)
         .env("PATH", &env.path))?;
 
-    step(6, "end-to-end tests (node --test, Chromium, dist/ on 127.0.0.1)");
+    step(
+        6,
+        "end-to-end tests (node --test, Chromium, dist/ on 127.0.0.1)",
+    );
     let tests_dir = root.join("web/e2e/tests");
     let mut files: Vec<_> = std::fs::read_dir(&tests_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -14,7 +14,12 @@ use rcgen::{
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-fn params(common_name: &str, sans: &[&str], from: (i32, u8, u8), to: (i32, u8, u8)) -> Result<CertificateParams> {
+fn params(
+    common_name: &str,
+    sans: &[&str],
+    from: (i32, u8, u8),
+    to: (i32, u8, u8),
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "STARTTLS Playground test PKI");
@@ -49,8 +54,11 @@ pub fn generate(out: &Path) -> Result<()> {
 
     let signed = |name: &str, sans: &[&str], from, to, client: bool| -> Result<()> {
         let key = KeyPair::generate()?;
-        let cert = leaf(params(sans.first().copied().unwrap_or(name), sans, from, to)?, client)
-            .signed_by(&key, &ca)?;
+        let cert = leaf(
+            params(sans.first().copied().unwrap_or(name), sans, from, to)?,
+            client,
+        )
+        .signed_by(&key, &ca)?;
         fs::write(out.join(format!("{name}.pem")), cert.pem())?;
         fs::write(out.join(format!("{name}.key.pem")), key.serialize_pem())?;
         println!("xtask pki: wrote {name}.pem for {sans:?}");
@@ -58,14 +66,31 @@ pub fn generate(out: &Path) -> Result<()> {
     };
     signed("server", &["mail.example.test"], valid.0, valid.1, false)?;
     signed("wrong-name", &["mx.other.test"], valid.0, valid.1, false)?;
-    signed("expired", &["mail.example.test"], (2020, 1, 1), (2021, 1, 1), false)?;
+    signed(
+        "expired",
+        &["mail.example.test"],
+        (2020, 1, 1),
+        (2021, 1, 1),
+        false,
+    )?;
     signed("client", &["client.example.test"], valid.0, valid.1, true)?;
 
     let key = KeyPair::generate()?;
-    let cert = leaf(params("mail.example.test", &["mail.example.test"], valid.0, valid.1)?, false)
-        .self_signed(&key)?;
+    let cert = leaf(
+        params(
+            "mail.example.test",
+            &["mail.example.test"],
+            valid.0,
+            valid.1,
+        )?,
+        false,
+    )
+    .self_signed(&key)?;
     fs::write(out.join("self-signed.pem"), cert.pem())?;
     fs::write(out.join("self-signed.key.pem"), key.serialize_pem())?;
-    println!("xtask pki: wrote ca.pem, self-signed.pem into {}", out.display());
+    println!(
+        "xtask pki: wrote ca.pem, self-signed.pem into {}",
+        out.display()
+    );
     Ok(())
 }

@@ -18,7 +18,10 @@ pub struct Row {
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_dir() {
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        } else if path.is_dir() {
             files(&path, out)?;
         } else {
             out.push(path);
@@ -38,7 +41,11 @@ fn gzip_len(path: &Path) -> Result<u64> {
 /// Prints the table and returns its rows; fails when `dist/` is missing.
 pub fn report(dist: &Path) -> Result<Vec<Row>> {
     if !dist.is_dir() {
-        return Err(format!("{} does not exist: run trunk build --release first", dist.display()).into());
+        return Err(format!(
+            "{} does not exist: run trunk build --release first",
+            dist.display()
+        )
+        .into());
     }
     let mut paths = Vec::new();
     files(dist, &mut paths)?;
@@ -53,13 +60,22 @@ pub fn report(dist: &Path) -> Result<Vec<Row>> {
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(5);
     println!("\nShipped files (dist/):");
-    println!("| {:<width$} | {:>10} | {:>10} |", "file", "raw bytes", "gzip bytes");
+    println!(
+        "| {:<width$} | {:>10} | {:>10} |",
+        "file", "raw bytes", "gzip bytes"
+    );
     println!("|-{:-<width$}-|-{:->10}-|-{:->10}-|", "", "", "");
     for r in &rows {
         println!("| {:<width$} | {:>10} | {:>10} |", r.name, r.raw, r.gzip);
     }
-    let (raw, gz) = rows.iter().fold((0, 0), |(a, b), r| (a + r.raw, b + r.gzip));
+    let (raw, gz) = rows
+        .iter()
+        .fold((0, 0), |(a, b), r| (a + r.raw, b + r.gzip));
     println!("| {:<width$} | {:>10} | {:>10} |", "total", raw, gz);
-    println!("({:.1} KiB raw, {:.1} KiB gzip)\n", raw as f64 / 1024.0, gz as f64 / 1024.0);
+    println!(
+        "({:.1} KiB raw, {:.1} KiB gzip)\n",
+        raw as f64 / 1024.0,
+        gz as f64 / 1024.0
+    );
     Ok(rows)
 }

@@ -37,7 +37,9 @@ pub fn say(msg: &str) {
 /// Runs a command with inherited output; fails with its status otherwise.
 pub fn run(cmd: &mut Command) -> Result {
     say(&format!("$ {}", describe(cmd)));
-    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -55,9 +57,18 @@ pub fn describe(cmd: &Command) -> String {
 
 /// The first line of `program args…`'s standard output, if it runs at all.
 fn version_of(path: &str, program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).env("PATH", path).output().ok()?;
+    let out = Command::new(program)
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .ok()?;
     out.status.success().then(|| {
-        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     })
 }
 
@@ -94,7 +105,10 @@ fn ensure_debs(pkgs: &[&str]) -> Result {
         say(&format!("Debian packages present: {}", pkgs.join(", ")));
         return Ok(());
     }
-    say(&format!("installing Debian packages: {}", missing.join(", ")));
+    say(&format!(
+        "installing Debian packages: {}",
+        missing.join(", ")
+    ));
     run(privileged("apt-get").args(["update", "-qq"]))?;
     run(privileged("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
@@ -103,8 +117,13 @@ fn ensure_debs(pkgs: &[&str]) -> Result {
 }
 
 fn ensure_wasm_target() -> Result {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output()?;
-    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         say("rust target wasm32-unknown-unknown present");
         return Ok(());
     }
@@ -117,10 +136,12 @@ pub fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     Err("Cargo.lock has no wasm-bindgen entry".into())
@@ -137,7 +158,10 @@ fn ensure_cargo_tool(path: &str, bin: &str, want: &str, install: &[&str]) -> Res
                 "installing {bin} {want} (found: {}); this compiles from crates.io once",
                 found.as_deref().unwrap_or("none")
             ));
-            run(Command::new("cargo").args(["install"]).args(install).env("PATH", path))
+            run(Command::new("cargo")
+                .args(["install"])
+                .args(install)
+                .env("PATH", path))
         }
     }
 }
@@ -201,9 +225,18 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         &path,
         "trunk",
         TRUNK_VERSION,
-        &["--locked", "--ignore-rust-version", "trunk", "--version", TRUNK_VERSION],
+        &[
+            "--locked",
+            "--ignore-rust-version",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+        ],
     )?;
     // trunk passes --offline to cargo: make sure every crate is in the local cache.
-    run(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(&root).env("PATH", &path))?;
+    run(Command::new("cargo")
+        .args(["fetch", "--quiet"])
+        .current_dir(&root)
+        .env("PATH", &path))?;
     Ok(Env { path, wasm_bindgen })
 }

@@ -12,7 +12,10 @@ enum Outcome {
 }
 
 fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// Runs `starttls_sim::demo_handshake` once after the first render and shows what it
@@ -34,7 +37,9 @@ pub fn HandshakeFactCard() -> Html {
     }
     let body = match &*outcome {
         Outcome::Running => html! { <p>{ "Running a TLS 1.3 handshake in this page…" }</p> },
-        Outcome::Failed(e) => html! { <p class="error" role="alert">{ format!("The handshake failed: {e}") }</p> },
+        Outcome::Failed(e) => {
+            html! { <p class="error" role="alert">{ format!("The handshake failed: {e}") }</p> }
+        }
         Outcome::Done { fact, millis } => html! {
             <>
                 <p class="fact-line">

@@ -1,4 +1,9 @@
-//! The wire view: how a flight of TLS bytes splits into records.
+//! The wire view: how a flight of TLS bytes splits into records, and what an observer on
+//! the wire can read of each one.
+
+mod decode;
+
+pub use decode::{DecodedRecord, Decoder, RecordView};
 
 use serde::{Deserialize, Serialize};
 

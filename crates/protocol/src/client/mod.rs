@@ -1,0 +1,912 @@
+//! The SMTP client machine (sans-IO). It delivers one [`ClientScript`] under a
+//! [`ClientPolicy`] and records a [`ClientOutcome`].
+//!
+//! # Call order
+//!
+//! 1. [`Client::new`] validates the script. The client waits for the greeting.
+//! 2. Loop:
+//!    - [`Client::receive`] with bytes from the server (returns how many it took;
+//!      offer the rest again after draining). Incomplete replies are kept; they are
+//!      not an error.
+//!    - [`Client::poll_event`] until `None`, and [`Client::take_outgoing`] for the bytes to send.
+//! 3. On [`ClientEvent::StartTls`] (the server said `220`), send nothing else: run the
+//!    TLS handshake ([`RuleId::ClientHandshakeNext`]) and report it with
+//!    [`Client::tls_established`] or [`Client::tls_failed`]. Bytes received after the
+//!    `220` are held, never read as replies, and discarded at the handshake
+//!    ([`RuleId::ClientDiscard`]), or taken back with [`Client::take_buffered_plaintext`].
+//!    After `tls_established`, take the outgoing bytes (EHLO again,
+//!    [`RuleId::ClientEhloAgain`], or QUIT, [`RuleId::ClientQuitInsecure`]) and feed
+//!    `receive` with decrypted bytes.
+//! 4. On [`ClientEvent::Finished`], send the outgoing bytes and close; [`Client::outcome`] says how it went.
+//!
+//! [`RuleId::ClientHandshakeNext`]: crate::rules::RuleId::ClientHandshakeNext
+//! [`RuleId::ClientDiscard`]: crate::rules::RuleId::ClientDiscard
+//! [`RuleId::ClientEhloAgain`]: crate::rules::RuleId::ClientEhloAgain
+//! [`RuleId::ClientQuitInsecure`]: crate::rules::RuleId::ClientQuitInsecure
+
+mod event;
+mod policy;
+mod state;
+
+pub use event::{ClientEvent, ClientOutcome, ClientSnapshot, RecipientRejection};
+pub use policy::{ClientPolicy, ClientScript, ClientTeaching, Credentials, TlsFallback, TlsMode};
+pub use state::TRANSITIONS;
+
+use crate::command::{Command, Verb};
+use crate::data::encode_message;
+use crate::error::{ConfigError, LocalError, PeerError};
+use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, Learnt, Provenance, escape_bytes};
+use crate::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use crate::line::Status;
+use crate::reply::{EhloReply, Reply, ReplyAssembler, next_reply_line};
+use crate::rules::RuleId as R;
+use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
+use state::{ClientState, Transaction, on_reply};
+use std::collections::VecDeque;
+
+/// The SMTP client machine. See the [module documentation](self) for the call order.
+#[derive(Debug, Clone)]
+pub struct Client {
+    policy: ClientPolicy,
+    script: ClientScript,
+    state: ClientState,
+    tls: TlsState,
+    verdict: SecurityVerdict,
+    greeting: Option<Learnt<Reply>>,
+    ehlo: Option<Learnt<EhloReply>>,
+    authenticated: bool,
+    inbox: Vec<u8>,
+    inbox_offset: u64,
+    held_dropped: u64,
+    assembler: ReplyAssembler,
+    events: VecDeque<ClientEvent>,
+    outgoing: Vec<u8>,
+    replies: u64,
+    starttls_refused: bool,
+    second_starttls_sent: bool,
+}
+
+impl Client {
+    /// Creates a client for one session. Fails if the script is invalid.
+    pub fn new(policy: ClientPolicy, script: ClientScript) -> Result<Client, ConfigError> {
+        script.validate()?;
+        Ok(Client {
+            policy,
+            script,
+            state: ClientState::AwaitGreeting,
+            tls: TlsState::Off,
+            verdict: SecurityVerdict::Unknown,
+            greeting: None,
+            ehlo: None,
+            authenticated: false,
+            inbox: Vec::new(),
+            inbox_offset: 0,
+            held_dropped: 0,
+            assembler: ReplyAssembler::default(),
+            events: VecDeque::new(),
+            outgoing: Vec::new(),
+            replies: 0,
+            starttls_refused: false,
+            second_starttls_sent: false,
+        })
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &ClientPolicy {
+        &self.policy
+    }
+
+    /// The script.
+    pub fn script(&self) -> &ClientScript {
+        &self.script
+    }
+
+    /// Offers bytes received from the server; returns how many were taken (fewer only
+    /// when the event queue or outgoing buffer is full: drain, then offer the rest).
+    /// While a handshake is pending, or once finished, every byte is taken (held up to
+    /// [`INPUT_BUFFER_CAP`], or ignored).
+    #[must_use = "bytes beyond the returned count were not taken"]
+    pub fn receive(&mut self, input: &[u8]) -> usize {
+        let mut taken = 0;
+        loop {
+            match self.state {
+                ClientState::Closed { .. } => return input.len(),
+                ClientState::TlsHandshake => {
+                    self.hold(&input[taken..]);
+                    return input.len();
+                }
+                _ => {}
+            }
+            self.pump();
+            if matches!(self.state, ClientState::Closed { .. } | ClientState::TlsHandshake) {
+                continue;
+            }
+            let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+            if taken == input.len() || self.queues_full() || room == 0 {
+                return taken;
+            }
+            let n = room.min(input.len() - taken);
+            self.inbox.extend_from_slice(&input[taken..taken + n]);
+            taken += n;
+        }
+    }
+
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.pump();
+        }
+        event
+    }
+
+    /// Takes the bytes to send to the server.
+    pub fn take_outgoing(&mut self) -> Vec<u8> {
+        let out = std::mem::take(&mut self.outgoing);
+        self.pump();
+        out
+    }
+
+    /// Whether there are bytes to send.
+    pub fn has_outgoing(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// Number of events waiting.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Number of input bytes held but not yet interpreted.
+    pub fn buffered_len(&self) -> usize {
+        self.inbox.len()
+    }
+
+    /// Reports that the handshake asked for by [`ClientEvent::StartTls`] completed.
+    ///
+    /// The client discards what it learnt in the clear ([`R::ClientDiscard`]) and the
+    /// plaintext held since the `220`, judges the session ([`R::DecideAfter`],
+    /// [`R::CertName`]) and then either sends EHLO ([`R::ClientEhloAgain`]) or, if the
+    /// session falls short, QUIT ([`R::ClientQuitInsecure`]).
+    pub fn tls_established(&mut self, summary: TlsSummary) -> Result<(), LocalError> {
+        if !matches!(self.state, ClientState::TlsHandshake) {
+            return Err(if self.is_finished() {
+                LocalError::Closed
+            } else {
+                LocalError::NoHandshakePending
+            });
+        }
+        let keep = self.policy.teaching.keep_pre_tls_knowledge;
+        for item in self.learnt_items() {
+            self.events.push_back(if keep {
+                ClientEvent::KnowledgeKept {
+                    item,
+                    broken_rule: R::ClientDiscard,
+                }
+            } else {
+                ClientEvent::KnowledgeDiscarded {
+                    item,
+                    rules: vec![R::ClientDiscard, R::Reset],
+                }
+            });
+        }
+        if !keep {
+            self.greeting = None;
+            self.ehlo = None;
+        }
+        let range = ByteRange {
+            start: self.inbox_offset,
+            end: self.inbox_offset + self.inbox.len() as u64 + self.held_dropped,
+        };
+        if !range.is_empty() {
+            let bytes = escape_bytes(&self.inbox);
+            if self.policy.teaching.accept_replies_buffered_after_220 {
+                self.events.push_back(ClientEvent::PlaintextRetained {
+                    range,
+                    bytes,
+                    broken_rule: R::ClientDiscard,
+                });
+                self.inbox_offset += self.held_dropped;
+            } else {
+                self.events.push_back(ClientEvent::PlaintextDiscarded {
+                    range,
+                    bytes,
+                    rules: vec![R::ClientDiscard],
+                });
+                self.inbox.clear();
+                self.inbox_offset = range.end;
+            }
+        }
+        self.held_dropped = 0;
+        self.verdict = self.judge(&summary);
+        self.tls = TlsState::On(summary);
+        self.events.push_back(ClientEvent::SecurityDecision {
+            verdict: self.verdict.clone(),
+            rules: vec![R::DecideAfter, R::CertName],
+        });
+        if let SecurityVerdict::Insufficient { reason } = self.verdict.clone() {
+            self.quit(
+                ClientOutcome::QuitInsecure { reason },
+                state::ON_TLS_INSECURE,
+                vec![R::ClientQuitInsecure, R::DecideAfter],
+            );
+        } else if keep {
+            self.events.push_back(ClientEvent::RuleBroken {
+                rule: R::ClientEhloAgain,
+                detail: "no EHLO after the handshake: the extension list learnt in the clear is reused".into(),
+            });
+            self.after_ehlo(state::ON_TLS_KEEP);
+        } else {
+            let ehlo = Command::Ehlo {
+                domain: self.script.ehlo_name.clone(),
+            };
+            self.send_command(ehlo, vec![R::ClientEhloAgain, R::Reset]);
+            self.goto(state::ON_TLS, ClientState::AwaitEhlo);
+        }
+        self.pump();
+        Ok(())
+    }
+
+    /// Reports that the handshake failed or could not start. The client aborts the
+    /// connection ([`R::ClientHandshakeNext`]: no other command may follow the 220);
+    /// whether to retry later or in the clear is the caller's decision ([`R::Client454Decide`]).
+    pub fn tls_failed(&mut self, reason: &str) -> Result<(), LocalError> {
+        if !matches!(self.state, ClientState::TlsHandshake) {
+            return Err(if self.is_finished() {
+                LocalError::Closed
+            } else {
+                LocalError::NoHandshakePending
+            });
+        }
+        self.tls = TlsState::Off;
+        self.events.push_back(ClientEvent::TlsFailed {
+            reason: reason.to_string(),
+            rules: vec![R::ClientHandshakeNext, R::Client454Decide],
+        });
+        self.inbox_offset += self.inbox.len() as u64 + self.held_dropped;
+        self.inbox.clear();
+        self.held_dropped = 0;
+        self.finish(
+            ClientOutcome::TlsFailed {
+                reason: reason.to_string(),
+            },
+            state::ON_TLS_FAILED,
+        );
+        Ok(())
+    }
+
+    /// Hands back, and forgets, the bytes received after the `220` while the handshake
+    /// is pending (reported as discarded, [`R::ClientDiscard`]). Empty otherwise.
+    pub fn take_buffered_plaintext(&mut self) -> Vec<u8> {
+        if !matches!(self.state, ClientState::TlsHandshake) || self.inbox.is_empty() {
+            return Vec::new();
+        }
+        let bytes = std::mem::take(&mut self.inbox);
+        let range = ByteRange {
+            start: self.inbox_offset,
+            end: self.inbox_offset + bytes.len() as u64 + self.held_dropped,
+        };
+        self.events.push_back(ClientEvent::PlaintextDiscarded {
+            range,
+            bytes: escape_bytes(&bytes),
+            rules: vec![R::ClientDiscard],
+        });
+        self.inbox_offset = range.end;
+        self.held_dropped = 0;
+        bytes
+    }
+
+    /// Whether TLS is off, handshaking or on ([`R::BothKnowTls`]).
+    pub fn tls(&self) -> &TlsState {
+        &self.tls
+    }
+
+    /// Whether a TLS session is active ([`R::BothKnowTls`]).
+    pub fn is_tls_active(&self) -> bool {
+        self.tls.is_active()
+    }
+
+    /// The judgement of the TLS session.
+    pub fn verdict(&self) -> &SecurityVerdict {
+        &self.verdict
+    }
+
+    /// The state name, as in [`TRANSITIONS`].
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    /// Whether the session is over.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, ClientState::Closed { .. })
+    }
+
+    /// The outcome, once decided (QUIT sent) or final.
+    pub fn outcome(&self) -> Option<&ClientOutcome> {
+        match &self.state {
+            ClientState::AwaitQuit { outcome } | ClientState::Closed { outcome } => Some(outcome),
+            _ => None,
+        }
+    }
+
+    /// The server's EHLO reply as currently known (cleared at the handshake).
+    pub fn ehlo_reply(&self) -> Option<&EhloReply> {
+        self.ehlo.as_ref().map(|l| &l.value)
+    }
+
+    /// What the client knows about the server, with provenance.
+    pub fn knowledge(&self) -> Vec<KnowledgeItem> {
+        let mut items = self.learnt_items();
+        if !self.inbox.is_empty() {
+            items.push(KnowledgeItem {
+                key: KnowledgeKey::BufferedInput,
+                value: escape_bytes(&self.inbox),
+                provenance: if self.tls.is_active() {
+                    Provenance::Tls
+                } else {
+                    Provenance::Cleartext
+                },
+                learnt_at: self.replies,
+            });
+        }
+        items
+    }
+
+    /// A serializable view for a trace.
+    pub fn snapshot(&self) -> ClientSnapshot {
+        ClientSnapshot {
+            state: self.state.name().to_string(),
+            tls: self.tls.clone(),
+            verdict: self.verdict.clone(),
+            knowledge: self.knowledge(),
+            buffered_input: self.inbox.len(),
+            pending_outgoing: self.outgoing.len(),
+            replies_processed: self.replies,
+            outcome: self.outcome().cloned(),
+        }
+    }
+
+    // ----- internals -----
+
+    fn learnt_items(&self) -> Vec<KnowledgeItem> {
+        let mut items = Vec::new();
+        if let Some(g) = &self.greeting {
+            items.push(g.item(KnowledgeKey::Greeting, |r| r.to_string()));
+        }
+        if let Some(e) = &self.ehlo {
+            items.push(e.item(KnowledgeKey::Extensions, |e| {
+                let list: Vec<String> = e.extensions.iter().map(|x| x.to_string()).collect();
+                format!("{}: {}", e.domain, list.join(", "))
+            }));
+        }
+        items
+    }
+
+    fn judge(&self, s: &TlsSummary) -> SecurityVerdict {
+        if let Some(min) = self.policy.min_tls_version {
+            if s.version < min {
+                return SecurityVerdict::Insufficient {
+                    reason: format!("{} is below the required minimum {min}", s.version),
+                };
+            }
+        }
+        let expected = &self.policy.expected_server_name;
+        let authenticated = s.names_host(expected);
+        if !authenticated && !self.policy.accept_unauthenticated_tls {
+            let reason = if !s.server_certificate_verified {
+                "the server certificate could not be verified".to_string()
+            } else {
+                format!(
+                    "the server certificate names {:?}, not {expected:?}",
+                    s.server_certificate_names
+                )
+            };
+            return SecurityVerdict::Insufficient { reason };
+        }
+        SecurityVerdict::Acceptable {
+            peer_authenticated: authenticated,
+        }
+    }
+
+    fn queues_full(&self) -> bool {
+        self.events.len() >= EVENT_QUEUE_CAP || self.outgoing.len() >= OUTGOING_CAP
+    }
+
+    fn hold(&mut self, bytes: &[u8]) {
+        let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+        let n = room.min(bytes.len());
+        self.inbox.extend_from_slice(&bytes[..n]);
+        self.held_dropped += (bytes.len() - n) as u64;
+    }
+
+    fn drop_inbox(&mut self, n: usize) {
+        let n = n.min(self.inbox.len());
+        self.inbox.drain(..n);
+        self.inbox_offset += n as u64;
+    }
+
+    fn goto(&mut self, on: &'static str, next: ClientState) {
+        let from = self.state.name();
+        let to = next.name();
+        self.state = next;
+        if from == to {
+            return;
+        }
+        let row = crate::transition::find(TRANSITIONS, from, on, to);
+        debug_assert!(row.is_some(), "client transition {from} --{on}--> {to} missing from TRANSITIONS");
+        self.events.push_back(ClientEvent::StateChanged {
+            from: from.into(),
+            on: on.into(),
+            to: to.into(),
+            rules: row.map(|r| r.rules.to_vec()).unwrap_or_default(),
+        });
+    }
+
+    fn send_command(&mut self, command: Command, rules: Vec<R>) {
+        self.outgoing.extend_from_slice(command.to_line().as_bytes());
+        self.events.push_back(ClientEvent::CommandSent {
+            command,
+            under_tls: self.tls.is_active(),
+            rules,
+        });
+    }
+
+    fn quit(&mut self, outcome: ClientOutcome, on: &'static str, rules: Vec<R>) {
+        self.send_command(Command::Quit, rules);
+        self.goto(on, ClientState::AwaitQuit { outcome });
+    }
+
+    fn finish(&mut self, outcome: ClientOutcome, on: &'static str) {
+        self.goto(on, ClientState::Closed {
+            outcome: outcome.clone(),
+        });
+        self.events.push_back(ClientEvent::Finished { outcome });
+    }
+
+    fn violation(&mut self, error: PeerError) {
+        let reason = error.to_string();
+        self.events.push_back(ClientEvent::ProtocolViolation { error });
+        self.finish(ClientOutcome::Aborted { reason }, state::ON_VIOLATION);
+    }
+
+    fn pump(&mut self) {
+        loop {
+            if self.queues_full() {
+                return;
+            }
+            match self.state {
+                ClientState::Closed { .. } => {
+                    let n = self.inbox.len();
+                    self.drop_inbox(n);
+                    return;
+                }
+                ClientState::TlsHandshake => return,
+                _ => {}
+            }
+            match next_reply_line(&self.inbox) {
+                Ok(Status::Partial) => return,
+                Ok(Status::Complete(p)) => {
+                    self.drop_inbox(p.consumed);
+                    match self.assembler.push(p.value) {
+                        Ok(Some(reply)) => {
+                            self.replies += 1;
+                            self.handle_reply(reply);
+                        }
+                        Ok(None) => {}
+                        Err(e) => self.violation(e),
+                    }
+                }
+                Err(e) => {
+                    self.drop_inbox(e.consumed);
+                    self.violation(e.error);
+                }
+            }
+        }
+    }
+
+    fn learnt<T>(&self, value: T) -> Learnt<T> {
+        Learnt::new(value, self.tls.is_active(), self.replies)
+    }
+
+    fn refused(command: Option<Verb>, reply: &Reply) -> ClientOutcome {
+        ClientOutcome::Refused {
+            command,
+            code: reply.code,
+            text: reply.text(),
+        }
+    }
+
+    fn handle_reply(&mut self, reply: Reply) {
+        let under_tls = self.tls.is_active();
+        self.events.push_back(ClientEvent::ReplyReceived {
+            reply: reply.clone(),
+            under_tls,
+        });
+        if reply.code == 421 {
+            self.finish(
+                ClientOutcome::Aborted {
+                    reason: format!("421 {}", reply.text()),
+                },
+                state::ON_421,
+            );
+            return;
+        }
+        let on = on_reply(reply.code);
+        let code = reply.code;
+        match &self.state {
+            ClientState::AwaitGreeting => {
+                if code == 220 {
+                    self.greeting = Some(self.learnt(reply));
+                    let ehlo = Command::Ehlo {
+                        domain: self.script.ehlo_name.clone(),
+                    };
+                    self.send_command(ehlo, vec![]);
+                    self.goto(on, ClientState::AwaitEhlo);
+                } else {
+                    self.quit(Self::refused(None, &reply), on, vec![]);
+                }
+            }
+            ClientState::AwaitEhlo => {
+                if code == 250 {
+                    match EhloReply::from_reply(&reply) {
+                        Ok(ehlo) => {
+                            if under_tls && ehlo.has("STARTTLS") {
+                                self.events.push_back(ClientEvent::StarttlsAdvertisedUnderTls {
+                                    rules: vec![R::NoStarttlsAfter],
+                                });
+                            }
+                            self.ehlo = Some(self.learnt(ehlo));
+                            self.after_ehlo(on);
+                        }
+                        Err(e) => self.violation(e),
+                    }
+                } else if code / 100 == 5 && !matches!(code, 530 | 554) {
+                    let helo = Command::Helo {
+                        domain: self.script.ehlo_name.clone(),
+                    };
+                    self.send_command(helo, vec![]);
+                    self.goto(on, ClientState::AwaitHelo);
+                } else {
+                    self.quit(Self::refused(Some(Verb::Ehlo), &reply), on, vec![]);
+                }
+            }
+            ClientState::AwaitHelo => {
+                if code / 100 == 2 {
+                    self.ehlo = None;
+                    self.after_ehlo(on);
+                } else {
+                    self.quit(Self::refused(Some(Verb::Helo), &reply), on, vec![]);
+                }
+            }
+            ClientState::AwaitStarttls => self.starttls_reply(&reply, on),
+            ClientState::AwaitAuth => {
+                if code / 100 == 2 {
+                    self.authenticated = true;
+                    self.start_transaction(on);
+                } else if code == 530 && self.can_starttls() {
+                    self.send_starttls(on);
+                } else {
+                    self.quit(Self::refused(Some(Verb::Auth), &reply), on, vec![]);
+                }
+            }
+            ClientState::Transaction(_) => self.transaction_reply(&reply, on),
+            ClientState::AwaitDataEnd { accepted, rejected } => {
+                let outcome = if code / 100 == 2 && !accepted.is_empty() {
+                    ClientOutcome::Delivered {
+                        accepted: accepted.clone(),
+                        rejected: rejected.clone(),
+                        under_tls,
+                        authenticated: self.authenticated,
+                    }
+                } else {
+                    Self::refused(Some(Verb::Data), &reply)
+                };
+                self.quit(outcome, on, vec![]);
+            }
+            ClientState::AwaitQuit { outcome } => {
+                let outcome = outcome.clone();
+                self.finish(outcome, on);
+            }
+            ClientState::TlsHandshake | ClientState::Closed { .. } => {}
+        }
+    }
+
+    fn pipelining_in_use(&self) -> bool {
+        self.policy.pipelining && self.ehlo.as_ref().is_some_and(|e| e.value.has("PIPELINING"))
+    }
+
+    fn can_starttls(&self) -> bool {
+        self.policy.effective_tls_mode() != TlsMode::Never
+            && !self.tls.is_active()
+            && !self.starttls_refused
+    }
+
+    fn warn_if_remembered(&mut self) {
+        let peer = &self.policy.expected_server_name;
+        if self
+            .policy
+            .remembered_tls_peers
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(peer))
+        {
+            self.events.push_back(ClientEvent::TlsDowngradeWarning {
+                peer: peer.clone(),
+                rules: vec![R::RecordTls],
+            });
+        }
+    }
+
+    fn after_ehlo(&mut self, on: &'static str) {
+        if self.tls.is_active() {
+            if self.policy.teaching.send_starttls_twice && !self.second_starttls_sent {
+                self.second_starttls_sent = true;
+                self.events.push_back(ClientEvent::RuleBroken {
+                    rule: R::NoTlsTwice,
+                    detail: "STARTTLS sent while TLS is already active".into(),
+                });
+                self.send_starttls(on);
+            } else {
+                self.proceed(on);
+            }
+            return;
+        }
+        let mode = self.policy.effective_tls_mode();
+        if mode == TlsMode::Never {
+            self.proceed(on);
+            return;
+        }
+        let advertised = self.ehlo.as_ref().is_some_and(|e| e.value.has("STARTTLS"));
+        if advertised && !self.starttls_refused {
+            self.send_starttls(on);
+            return;
+        }
+        if !advertised {
+            self.warn_if_remembered();
+            let decision = if mode == TlsMode::Required {
+                TlsFallback::Quit
+            } else {
+                TlsFallback::ContinueInClear
+            };
+            self.events.push_back(ClientEvent::TlsNotUsed {
+                reply_code: None,
+                decision,
+                rules: vec![R::StripDefense],
+            });
+            if decision == TlsFallback::Quit {
+                let outcome = ClientOutcome::TlsUnavailable {
+                    reason: "TLS is required but the server did not advertise STARTTLS".into(),
+                };
+                self.quit(outcome, on, vec![R::StripDefense]);
+                return;
+            }
+        }
+        self.proceed(on);
+    }
+
+    fn send_starttls(&mut self, on: &'static str) {
+        let rules = if self.pipelining_in_use() {
+            vec![R::PipelineLast]
+        } else {
+            vec![]
+        };
+        self.send_command(Command::StartTls, rules);
+        self.goto(on, ClientState::AwaitStarttls);
+    }
+
+    fn starttls_reply(&mut self, reply: &Reply, on: &'static str) {
+        let code = reply.code;
+        if code == 220 {
+            self.tls = TlsState::Handshaking;
+            self.goto(on, ClientState::TlsHandshake);
+            let range = ByteRange {
+                start: self.inbox_offset,
+                end: self.inbox_offset + self.inbox.len() as u64,
+            };
+            self.events.push_back(ClientEvent::StartTls {
+                buffered_plaintext: range,
+                rules: vec![R::Cmd220, R::ClientHandshakeNext],
+            });
+            return;
+        }
+        if self.tls.is_active() {
+            // The answer to a second STARTTLS (teaching toggle): carry on under the first TLS.
+            self.proceed(on);
+            return;
+        }
+        self.starttls_refused = true;
+        self.warn_if_remembered();
+        let mode = self.policy.effective_tls_mode();
+        let decision = if mode == TlsMode::Required || code == 554 {
+            TlsFallback::Quit
+        } else {
+            self.policy.on_454
+        };
+        let mut rules = vec![R::Client454Decide];
+        if code == 454 {
+            rules.push(R::Cmd454);
+        }
+        if mode == TlsMode::Required {
+            rules.push(R::StripDefense);
+        }
+        self.events.push_back(ClientEvent::TlsNotUsed {
+            reply_code: Some(code),
+            decision,
+            rules: rules.clone(),
+        });
+        match decision {
+            TlsFallback::Quit if code == 554 => {
+                self.quit(Self::refused(Some(Verb::StartTls), reply), on, rules);
+            }
+            TlsFallback::Quit => {
+                let outcome = ClientOutcome::TlsUnavailable {
+                    reason: format!("STARTTLS answered {}", reply),
+                };
+                self.quit(outcome, on, rules);
+            }
+            TlsFallback::ContinueInClear => self.proceed(on),
+        }
+    }
+
+    fn proceed(&mut self, on: &'static str) {
+        if let Some(creds) = self.script.auth.clone() {
+            if !self.authenticated {
+                let offered = self.ehlo.as_ref().is_some_and(|e| e.value.offers_auth_plain());
+                let tls_ok = self.tls.is_active() || self.policy.allow_auth_without_tls;
+                if offered && tls_ok {
+                    let mut raw = vec![0u8];
+                    raw.extend_from_slice(creds.username.as_bytes());
+                    raw.push(0);
+                    raw.extend_from_slice(creds.password.as_bytes());
+                    let command = Command::AuthPlain {
+                        initial_response: Some(crate::base64::encode(&raw)),
+                    };
+                    self.send_command(command, vec![]);
+                    self.goto(on, ClientState::AwaitAuth);
+                    return;
+                }
+                let reason = if !offered {
+                    "the server does not offer AUTH PLAIN"
+                } else {
+                    "AUTH PLAIN would send the password in the clear"
+                };
+                self.events.push_back(ClientEvent::AuthSkipped {
+                    reason: reason.into(),
+                });
+            }
+        }
+        self.start_transaction(on);
+    }
+
+    fn start_transaction(&mut self, on: &'static str) {
+        let mut tx = Transaction::default();
+        tx.unsent.push_back(Command::Mail {
+            reverse_path: self.script.mail_from.clone(),
+            parameters: Vec::new(),
+        });
+        for r in &self.script.rcpt_to {
+            tx.unsent.push_back(Command::Rcpt {
+                forward_path: r.clone(),
+                parameters: Vec::new(),
+            });
+        }
+        tx.unsent.push_back(Command::Data);
+        self.goto(on, ClientState::Transaction(tx));
+        self.flush_transaction();
+    }
+
+    /// Sends the next command(s) of the transaction: all of them when pipelining,
+    /// else one at a time.
+    fn flush_transaction(&mut self) {
+        let pipelining = self.pipelining_in_use();
+        loop {
+            let ClientState::Transaction(tx) = &mut self.state else {
+                return;
+            };
+            if !pipelining && !tx.awaiting.is_empty() {
+                return;
+            }
+            // Without pipelining, DATA is pointless if no recipient was accepted.
+            if !pipelining && matches!(tx.unsent.front(), Some(Command::Data)) && tx.accepted.is_empty() {
+                return;
+            }
+            let Some(command) = tx.unsent.pop_front() else {
+                return;
+            };
+            tx.awaiting.push_back(command.clone());
+            self.send_command(command, vec![]);
+        }
+    }
+
+    fn transaction_reply(&mut self, reply: &Reply, on: &'static str) {
+        let pipelining = self.pipelining_in_use();
+        let ClientState::Transaction(tx) = &mut self.state else {
+            return;
+        };
+        let Some(command) = tx.awaiting.pop_front() else {
+            self.violation(PeerError::UnexpectedReply { code: reply.code });
+            return;
+        };
+        let ok = reply.code / 100 == 2;
+        match &command {
+            Command::Mail { .. } => {
+                if ok {
+                    tx.mail_accepted = true;
+                } else {
+                    tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
+                    if !pipelining {
+                        tx.unsent.clear();
+                    }
+                }
+            }
+            Command::Rcpt { forward_path, .. } => {
+                if ok {
+                    tx.accepted.push(forward_path.clone());
+                } else {
+                    tx.rejected.push(RecipientRejection {
+                        recipient: forward_path.clone(),
+                        code: reply.code,
+                    });
+                    if matches!(reply.code, 530 | 554) {
+                        tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
+                        if !pipelining {
+                            tx.unsent.clear();
+                        }
+                    }
+                }
+            }
+            Command::Data if reply.code == 354 => {
+                let deliverable = tx.mail_accepted && !tx.accepted.is_empty();
+                let accepted = if deliverable { std::mem::take(&mut tx.accepted) } else { Vec::new() };
+                let rejected = std::mem::take(&mut tx.rejected);
+                let text = if deliverable {
+                    encode_message(self.script.body.as_bytes())
+                } else {
+                    encode_message(b"")
+                };
+                let octets = text.len();
+                self.outgoing.extend_from_slice(&text);
+                self.events.push_back(ClientEvent::MessageSent {
+                    octets,
+                    under_tls: self.tls.is_active(),
+                    rules: vec![R::SmtpDotStuffing],
+                });
+                self.goto(on, ClientState::AwaitDataEnd { accepted, rejected });
+                return;
+            }
+            _ => {
+                tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
+            }
+        }
+        if !tx.awaiting.is_empty() {
+            return;
+        }
+        let more = !tx.unsent.is_empty()
+            && !(matches!(tx.unsent.front(), Some(Command::Data)) && tx.accepted.is_empty());
+        if more && tx.refusal.is_none() {
+            self.flush_transaction();
+            return;
+        }
+        // The transaction cannot go on.
+        let refusal = tx.refusal.clone().or_else(|| {
+            tx.rejected.last().map(|r| {
+                let cmd = Command::Rcpt {
+                    forward_path: r.recipient.clone(),
+                    parameters: Vec::new(),
+                };
+                (cmd, r.code, "no recipient was accepted".to_string())
+            })
+        });
+        let (command, code, text) =
+            refusal.unwrap_or((command, reply.code, reply.text()));
+        if code == 530 && self.can_starttls() {
+            self.send_starttls(on);
+            return;
+        }
+        let outcome = ClientOutcome::Refused {
+            command: Some(command.verb()),
+            code,
+            text,
+        };
+        self.quit(outcome, on, vec![]);
+    }
+}

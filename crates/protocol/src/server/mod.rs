@@ -1,0 +1,991 @@
+//! The SMTP server machine (sans-IO).
+//!
+//! # Call order
+//!
+//! 1. [`Server::new`] validates the [`ServerPolicy`] (e.g. [`RuleId::PublicNoRequire`])
+//!    and queues the `220` greeting.
+//! 2. Loop:
+//!    - [`Server::receive`] with bytes from the client. It returns how many bytes it
+//!      took; if fewer than offered, drain and offer the rest again (backpressure
+//!      keeps memory bounded, see [`crate::limits`]). Incomplete lines are kept; they
+//!      are not an error.
+//!    - [`Server::poll_event`] until `None`, and [`Server::take_outgoing`] to get the
+//!      bytes to send.
+//! 3. On [`ServerEvent::StartTls`] send the outgoing bytes (they end with `220`), then
+//!    run the TLS handshake on the connection and report it with
+//!    [`Server::tls_established`] (a [`TlsSummary`]) or [`Server::tls_failed`].
+//!    Bytes received after the STARTTLS line are *held, never interpreted*; at the
+//!    handshake they are discarded with a [`ServerEvent::PlaintextDiscarded`]
+//!    ([`RuleId::ServerDiscard`]) — or taken back earlier with
+//!    [`Server::take_buffered_plaintext`]. From then on, feed `receive` with the
+//!    decrypted bytes.
+//! 4. On [`ServerEvent::Closed`], send the outgoing bytes and close the connection.
+//!
+//! ```
+//! use starttls_protocol::server::{Server, ServerPolicy, ServerEvent};
+//! let mut server = Server::new(ServerPolicy::default()).unwrap();
+//! assert!(server.take_outgoing().starts_with(b"220 mx.example.net"));
+//! let taken = server.receive(b"EHLO client.example\r\nSTARTTLS\r\nMAIL FROM:<evil@x>\r\n");
+//! assert_eq!(taken, 54);
+//! let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+//! assert!(events.iter().any(|e| matches!(e, ServerEvent::StartTls { .. })));
+//! // The injected MAIL line is held, not answered.
+//! let out = String::from_utf8(server.take_outgoing()).unwrap();
+//! assert!(out.ends_with("220 Ready to start TLS\r\n"));
+//! ```
+//!
+//! [`RuleId::PublicNoRequire`]: crate::rules::RuleId::PublicNoRequire
+//! [`RuleId::ServerDiscard`]: crate::rules::RuleId::ServerDiscard
+
+mod event;
+mod policy;
+mod state;
+
+pub use event::{ServerEvent, ServerSnapshot};
+pub use policy::{
+    Account, SecondStarttlsReply, ServerPolicy, ServerSecurityPolicy, ServerTeaching,
+    StarttlsOffer,
+};
+pub use state::TRANSITIONS;
+
+pub(crate) use policy::check_text as policy_check_text;
+
+use crate::base64;
+use crate::command::{Command, Verb};
+use crate::error::{ConfigError, LocalError, PeerError};
+use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, Learnt, escape_bytes};
+use crate::limits::{COMMAND_LINE_MAX, EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP, RECIPIENTS_MAX};
+use crate::line::{Framing, check_ascii, frame};
+use crate::reply::{EhloReply, EnhancedStatus, Extension, Reply};
+use crate::rules::RuleId as R;
+use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
+use state::{Envelope, ServerState, Session};
+use std::collections::VecDeque;
+
+/// The SMTP server machine. See the [module documentation](self) for the call order.
+#[derive(Debug, Clone)]
+pub struct Server {
+    policy: ServerPolicy,
+    state: ServerState,
+    tls: TlsState,
+    verdict: SecurityVerdict,
+    tls_available: bool,
+    inbox: Vec<u8>,
+    inbox_offset: u64,
+    skipping_long_line: bool,
+    held_dropped: u64,
+    events: VecDeque<ServerEvent>,
+    outgoing: Vec<u8>,
+    commands: u64,
+}
+
+impl Server {
+    /// Creates a server and queues its `220` greeting. Fails on an invalid policy,
+    /// e.g. a publicly-referenced server that requires TLS ([`R::PublicNoRequire`]).
+    pub fn new(policy: ServerPolicy) -> Result<Server, ConfigError> {
+        policy.validate()?;
+        let mut server = Server {
+            policy,
+            state: ServerState::Initial,
+            tls: TlsState::Off,
+            verdict: SecurityVerdict::Unknown,
+            tls_available: true,
+            inbox: Vec::new(),
+            inbox_offset: 0,
+            skipping_long_line: false,
+            held_dropped: 0,
+            events: VecDeque::new(),
+            outgoing: Vec::new(),
+            commands: 0,
+        };
+        let text = if server.policy.greeting.is_empty() {
+            server.policy.hostname.clone()
+        } else {
+            format!("{} {}", server.policy.hostname, server.policy.greeting)
+        };
+        server.send(Reply::new(220, None, text), None, Vec::new());
+        Ok(server)
+    }
+
+    /// The policy the server runs.
+    pub fn policy(&self) -> &ServerPolicy {
+        &self.policy
+    }
+
+    /// Offers bytes received from the client; returns how many were taken.
+    ///
+    /// Fewer than offered are taken only when the event queue or the outgoing
+    /// buffer is full: drain them and offer the rest again. While a TLS handshake
+    /// is pending, or after the session closed, every byte is taken (and held up
+    /// to [`INPUT_BUFFER_CAP`], or ignored).
+    #[must_use = "bytes beyond the returned count were not taken"]
+    pub fn receive(&mut self, input: &[u8]) -> usize {
+        let mut taken = 0;
+        loop {
+            match self.state {
+                ServerState::Closed => return input.len(),
+                ServerState::TlsHandshake { .. } => {
+                    self.hold(&input[taken..]);
+                    return input.len();
+                }
+                _ => {}
+            }
+            self.pump();
+            if matches!(self.state, ServerState::Closed | ServerState::TlsHandshake { .. }) {
+                continue;
+            }
+            let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+            if taken == input.len() || self.queues_full() || room == 0 {
+                return taken;
+            }
+            let n = room.min(input.len() - taken);
+            self.inbox.extend_from_slice(&input[taken..taken + n]);
+            taken += n;
+        }
+    }
+
+    /// The next event, oldest first. Draining events may let [`Server::receive`]
+    /// take more input, and resumes processing of input already taken.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.pump();
+        }
+        event
+    }
+
+    /// Takes the bytes to send to the client.
+    pub fn take_outgoing(&mut self) -> Vec<u8> {
+        let out = std::mem::take(&mut self.outgoing);
+        self.pump();
+        out
+    }
+
+    /// Whether there are bytes to send.
+    pub fn has_outgoing(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// Number of events waiting in the queue.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Number of input bytes held but not yet interpreted.
+    pub fn buffered_len(&self) -> usize {
+        self.inbox.len()
+    }
+
+    /// Reports that the TLS handshake asked for by [`ServerEvent::StartTls`] completed.
+    ///
+    /// The server then, in this order: discards what it learnt before TLS
+    /// ([`R::ServerDiscard`]) and the plaintext held since STARTTLS, returns to the
+    /// initial state ([`R::Reset`]), and judges the session ([`R::DecideAfter`]); if
+    /// it falls short of [`ServerSecurityPolicy`], every command but QUIT will get
+    /// `554` ([`R::Server554`]). Teaching toggles change the first two steps and say so.
+    pub fn tls_established(&mut self, summary: TlsSummary) -> Result<(), LocalError> {
+        let ServerState::TlsHandshake { session, envelope } = &self.state else {
+            return Err(if self.is_closed() {
+                LocalError::Closed
+            } else {
+                LocalError::NoHandshakePending
+            });
+        };
+        let (session, envelope) = (session.clone(), envelope.clone());
+        let items = self.state.knowledge();
+        let keep = self.policy.teaching.keep_pre_tls_knowledge;
+        for item in items {
+            self.events.push_back(if keep {
+                ServerEvent::KnowledgeKept {
+                    item,
+                    broken_rule: R::ServerDiscard,
+                }
+            } else {
+                ServerEvent::KnowledgeDiscarded {
+                    item,
+                    rules: vec![R::ServerDiscard, R::Reset],
+                }
+            });
+        }
+        let range = ByteRange {
+            start: self.inbox_offset,
+            end: self.inbox_offset + self.inbox.len() as u64 + self.held_dropped,
+        };
+        if !range.is_empty() {
+            let bytes = escape_bytes(&self.inbox);
+            if self.policy.teaching.process_plaintext_after_starttls {
+                self.events.push_back(ServerEvent::PlaintextRetained {
+                    range,
+                    bytes,
+                    broken_rule: R::ServerDiscard,
+                });
+                // Bytes dropped beyond the cap are lost either way.
+                self.inbox_offset += self.held_dropped;
+            } else {
+                self.events.push_back(ServerEvent::PlaintextDiscarded {
+                    range,
+                    bytes,
+                    rules: vec![R::ServerDiscard],
+                });
+                self.inbox_offset = range.end;
+                self.inbox.clear();
+            }
+        }
+        self.held_dropped = 0;
+        self.verdict = self.judge(&summary);
+        self.tls = TlsState::On(summary);
+        let (on, next) = if keep {
+            self.events.push_back(ServerEvent::RuleBroken {
+                rule: R::Reset,
+                detail: "the SMTP session was not reset to its initial state after the handshake".into(),
+            });
+            let next = match (session, envelope) {
+                (Some(session), Some(envelope)) => ServerState::Transaction { session, envelope },
+                (Some(session), None) => ServerState::Ready { session },
+                _ => ServerState::Initial,
+            };
+            (state::ON_TLS_KEEP, next)
+        } else {
+            (state::ON_TLS, ServerState::Initial)
+        };
+        self.transition("TlsHandshake", on, next, true);
+        let mut rules = vec![R::DecideAfter];
+        if matches!(self.verdict, SecurityVerdict::Insufficient { .. }) {
+            rules.push(R::Server554);
+        }
+        self.events.push_back(ServerEvent::SecurityDecision {
+            verdict: self.verdict.clone(),
+            rules,
+        });
+        self.pump();
+        Ok(())
+    }
+
+    /// Reports that the TLS handshake failed. The session is over: the connection
+    /// cannot carry SMTP any more, so the server closes it.
+    pub fn tls_failed(&mut self, reason: &str) -> Result<(), LocalError> {
+        if !matches!(self.state, ServerState::TlsHandshake { .. }) {
+            return Err(if self.is_closed() {
+                LocalError::Closed
+            } else {
+                LocalError::NoHandshakePending
+            });
+        }
+        self.tls = TlsState::Off;
+        self.events.push_back(ServerEvent::TlsFailed {
+            reason: reason.to_string(),
+        });
+        self.transition("TlsHandshake", state::ON_TLS_FAILED, ServerState::Closed, true);
+        self.inbox_offset += self.inbox.len() as u64 + self.held_dropped;
+        self.inbox.clear();
+        self.held_dropped = 0;
+        self.events.push_back(ServerEvent::Closed {
+            reason: format!("TLS handshake failed: {reason}"),
+        });
+        Ok(())
+    }
+
+    /// Hands back, and forgets, the plaintext received after the STARTTLS line while the
+    /// handshake is pending (like h11's trailing data after a protocol switch). The
+    /// server reports it as discarded ([`R::ServerDiscard`]); it is never interpreted.
+    /// Returns nothing outside a pending handshake.
+    pub fn take_buffered_plaintext(&mut self) -> Vec<u8> {
+        if !matches!(self.state, ServerState::TlsHandshake { .. }) || self.inbox.is_empty() {
+            return Vec::new();
+        }
+        let bytes = std::mem::take(&mut self.inbox);
+        let range = ByteRange {
+            start: self.inbox_offset,
+            end: self.inbox_offset + bytes.len() as u64 + self.held_dropped,
+        };
+        self.events.push_back(ServerEvent::PlaintextDiscarded {
+            range,
+            bytes: escape_bytes(&bytes),
+            rules: vec![R::ServerDiscard],
+        });
+        self.inbox_offset = range.end;
+        self.held_dropped = 0;
+        bytes
+    }
+
+    /// Switches TLS availability at run time, for [`StarttlsOffer::Offered`]: while
+    /// unavailable, STARTTLS is not advertised ([`R::ExtKeyword`]) and gets `454` ([`R::Cmd454`]).
+    pub fn set_tls_available(&mut self, available: bool) {
+        self.tls_available = available;
+    }
+
+    /// Whether TLS is off, handshaking or on ([`R::BothKnowTls`]).
+    pub fn tls(&self) -> &TlsState {
+        &self.tls
+    }
+
+    /// Whether a TLS session is active ([`R::BothKnowTls`]).
+    pub fn is_tls_active(&self) -> bool {
+        self.tls.is_active()
+    }
+
+    /// The judgement of the TLS session ([`R::DecideAfter`]).
+    pub fn verdict(&self) -> &SecurityVerdict {
+        &self.verdict
+    }
+
+    /// The SMTP state name, as in [`TRANSITIONS`].
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    /// Whether the session is over.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, ServerState::Closed)
+    }
+
+    /// What the server knows about the client, with provenance.
+    pub fn knowledge(&self) -> Vec<KnowledgeItem> {
+        let mut items = self.state.knowledge();
+        if !self.inbox.is_empty() {
+            items.push(KnowledgeItem {
+                key: KnowledgeKey::BufferedInput,
+                value: escape_bytes(&self.inbox),
+                provenance: if self.tls.is_active() {
+                    crate::knowledge::Provenance::Tls
+                } else {
+                    crate::knowledge::Provenance::Cleartext
+                },
+                learnt_at: self.commands,
+            });
+        }
+        items
+    }
+
+    /// A serializable view for a trace.
+    pub fn snapshot(&self) -> ServerSnapshot {
+        ServerSnapshot {
+            state: self.state.name().to_string(),
+            tls: self.tls.clone(),
+            verdict: self.verdict.clone(),
+            knowledge: self.knowledge(),
+            buffered_input: self.inbox.len(),
+            pending_outgoing: self.outgoing.len(),
+            commands_processed: self.commands,
+        }
+    }
+
+    /// The extensions the next EHLO reply would list, and the rules that shape it.
+    pub fn advertised_extensions(&self) -> (Vec<Extension>, Vec<R>) {
+        let under_tls = self.tls.is_active();
+        let source = if under_tls {
+            &self.policy.extensions_after_tls
+        } else {
+            &self.policy.extensions_before_tls
+        };
+        let starttls_at = source.iter().position(|e| e.is("STARTTLS"));
+        let mut list: Vec<Extension> = source.iter().filter(|e| !e.is("STARTTLS")).cloned().collect();
+        let mut rules = Vec::new();
+        let at = starttls_at.unwrap_or(list.len()).min(list.len());
+        if under_tls {
+            rules.push(R::NoStarttlsAfter);
+            if self.policy.extensions_after_tls != self.policy.extensions_before_tls {
+                rules.push(R::ExtMayDiffer);
+            }
+            if self.policy.teaching.advertise_starttls_after_tls {
+                list.insert(at, Extension::keyword("STARTTLS"));
+            }
+        } else if self.starttls_advertised() {
+            list.insert(at, Extension::keyword("STARTTLS"));
+            rules.push(R::ExtKeyword);
+        }
+        (list, rules)
+    }
+
+    // ----- internals -----
+
+    fn starttls_advertised(&self) -> bool {
+        match self.policy.starttls {
+            StarttlsOffer::Offered => self.tls_available,
+            StarttlsOffer::AdvertisedButUnavailable => true,
+            StarttlsOffer::NotOffered | StarttlsOffer::TemporarilyUnavailable => false,
+        }
+    }
+
+    fn judge(&self, s: &TlsSummary) -> SecurityVerdict {
+        let sec = &self.policy.security;
+        if let Some(min) = sec.min_tls_version {
+            if s.version < min {
+                return SecurityVerdict::Insufficient {
+                    reason: format!("{} is below the required minimum {min}", s.version),
+                };
+            }
+        }
+        if sec.require_client_certificate {
+            if !s.client_certificate_presented {
+                return SecurityVerdict::Insufficient {
+                    reason: "the client presented no certificate".into(),
+                };
+            }
+            if !s.client_certificate_verified {
+                return SecurityVerdict::Insufficient {
+                    reason: "the client certificate could not be verified".into(),
+                };
+            }
+        }
+        SecurityVerdict::Acceptable {
+            peer_authenticated: s.client_certificate_verified,
+        }
+    }
+
+    fn queues_full(&self) -> bool {
+        self.events.len() >= EVENT_QUEUE_CAP || self.outgoing.len() >= OUTGOING_CAP
+    }
+
+    fn hold(&mut self, bytes: &[u8]) {
+        let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+        let n = room.min(bytes.len());
+        self.inbox.extend_from_slice(&bytes[..n]);
+        self.held_dropped += (bytes.len() - n) as u64;
+    }
+
+    fn drop_inbox(&mut self, n: usize) {
+        self.inbox.drain(..n);
+        self.inbox_offset += n as u64;
+    }
+
+    fn under_tls(&self) -> bool {
+        self.tls.is_active()
+    }
+
+    fn esc_active(&self) -> bool {
+        self.state.session().is_some_and(|s| s.esc)
+    }
+
+    fn transition(&mut self, from: &'static str, on: &'static str, next: ServerState, report: bool) {
+        let to = next.name();
+        self.state = next;
+        if from == to && !report {
+            return;
+        }
+        let row = crate::transition::find(TRANSITIONS, from, on, to);
+        debug_assert!(row.is_some(), "server transition {from} --{on}--> {to} missing from TRANSITIONS");
+        self.events.push_back(ServerEvent::StateChanged {
+            from: from.into(),
+            on: on.into(),
+            to: to.into(),
+            rules: row.map(|r| r.rules.to_vec()).unwrap_or_default(),
+        });
+    }
+
+    fn goto(&mut self, on: &'static str, next: ServerState) {
+        let from = self.state.name();
+        self.transition(from, on, next, false);
+    }
+
+    fn send(&mut self, reply: Reply, to: Option<Verb>, rules: Vec<R>) {
+        self.outgoing.extend_from_slice(&reply.to_bytes());
+        self.events.push_back(ServerEvent::ReplySent {
+            reply,
+            in_reply_to: to,
+            rules,
+        });
+    }
+
+    /// Sends a reply, adding the enhanced status code when ENHANCEDSTATUSCODES is in use.
+    fn respond(&mut self, code: u16, esc: EnhancedStatus, text: &str, to: Option<Verb>, mut rules: Vec<R>) {
+        let enhanced = (self.esc_active() && matches!(code / 100, 2 | 4 | 5)).then_some(esc);
+        if enhanced.is_some() {
+            rules.push(R::Esc2034);
+        }
+        self.send(Reply::new(code, enhanced, text), to, rules);
+    }
+
+    fn pump(&mut self) {
+        loop {
+            if self.queues_full() {
+                return;
+            }
+            match self.state {
+                ServerState::Closed => {
+                    let n = self.inbox.len();
+                    self.drop_inbox(n);
+                    return;
+                }
+                ServerState::TlsHandshake { .. } => return,
+                ServerState::Data { .. } => {
+                    if self.pump_data() {
+                        continue;
+                    }
+                    return;
+                }
+                _ => {}
+            }
+            if self.skipping_long_line {
+                match self.inbox.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.drop_inbox(i + 1);
+                        self.skipping_long_line = false;
+                        self.commands += 1;
+                        self.reject(PeerError::LineTooLong { limit: COMMAND_LINE_MAX }, None);
+                        continue;
+                    }
+                    None => {
+                        let n = self.inbox.len();
+                        self.drop_inbox(n);
+                        return;
+                    }
+                }
+            }
+            match frame(&self.inbox, COMMAND_LINE_MAX) {
+                Framing::Partial => return,
+                Framing::TooLongUnfinished => {
+                    let n = self.inbox.len();
+                    self.drop_inbox(n);
+                    self.skipping_long_line = true;
+                    return;
+                }
+                Framing::TooLong { consumed } => {
+                    self.drop_inbox(consumed);
+                    self.commands += 1;
+                    self.reject(PeerError::LineTooLong { limit: COMMAND_LINE_MAX }, None);
+                }
+                Framing::BareLf { consumed } => {
+                    self.drop_inbox(consumed);
+                    self.commands += 1;
+                    self.reject(PeerError::BareLf, None);
+                }
+                Framing::Line { content, consumed } => {
+                    let line = self.inbox[..content].to_vec();
+                    self.drop_inbox(consumed);
+                    self.commands += 1;
+                    self.handle_line(&line);
+                }
+            }
+        }
+    }
+
+    /// Feeds the inbox to the data receiver; true if the end of data was processed.
+    fn pump_data(&mut self) -> bool {
+        let ServerState::Data { receiver, .. } = &mut self.state else {
+            return false;
+        };
+        let (n, done) = receiver.feed(&self.inbox);
+        self.drop_inbox(n);
+        if !done {
+            return false;
+        }
+        let ServerState::Data {
+            session,
+            envelope,
+            receiver,
+        } = std::mem::replace(&mut self.state, ServerState::Closed)
+        else {
+            return false;
+        };
+        self.state = ServerState::Data {
+            session: session.clone(),
+            envelope: envelope.clone(),
+            receiver: Default::default(),
+        };
+        self.commands += 1;
+        if receiver.faults.too_big {
+            self.respond(552, EnhancedStatus::new(5, 3, 4), "Too much mail data", None, vec![R::SmtpLineLimit]);
+        } else if receiver.faults.line_too_long {
+            self.respond(500, EnhancedStatus::new(5, 5, 2), "Line too long", None, vec![R::SmtpLineLimit]);
+        } else {
+            self.respond(250, EnhancedStatus::new(2, 0, 0), "Ok: queued", None, vec![R::SmtpDotStuffing]);
+            let under_tls = self.under_tls()
+                && envelope.reverse_path.provenance == crate::knowledge::Provenance::Tls
+                && envelope
+                    .recipients
+                    .iter()
+                    .all(|r| r.provenance == crate::knowledge::Provenance::Tls);
+            self.events.push_back(ServerEvent::MessageAccepted {
+                reverse_path: envelope.reverse_path.value.clone(),
+                recipients: envelope.recipients.iter().map(|r| r.value.clone()).collect(),
+                body: String::from_utf8_lossy(&receiver.body).into_owned(),
+                under_tls,
+            });
+        }
+        self.goto(state::ON_END_OF_DATA, ServerState::Ready { session });
+        true
+    }
+
+    fn reject(&mut self, error: PeerError, verb: Option<Verb>) {
+        let under_tls = self.under_tls();
+        self.events.push_back(ServerEvent::InputRejected {
+            error: error.clone(),
+            under_tls,
+        });
+        if matches!(self.verdict, SecurityVerdict::Insufficient { .. }) {
+            self.refuse_insecure(verb);
+            return;
+        }
+        let syntax = EnhancedStatus::new(5, 5, 2);
+        match &error {
+            PeerError::LineTooLong { .. } => self.respond(500, syntax, "Line too long", verb, vec![R::SmtpLineLimit]),
+            PeerError::BareLf => self.respond(500, syntax, "Syntax error: bare LF received (lines must end with CRLF)", verb, vec![R::SmtpCrlf]),
+            PeerError::BareCr => self.respond(500, syntax, "Syntax error: bare CR received (CR is only allowed before LF)", verb, vec![R::SmtpCrlf]),
+            PeerError::Nul => self.respond(500, syntax, "Syntax error: NUL character in command", verb, vec![R::SmtpCrlf]),
+            PeerError::EightBit { octet } => {
+                let text = format!("Syntax error: 8-bit octet 0x{octet:02X} in command (commands are 7-bit ASCII)");
+                self.respond(500, syntax, &text, verb, vec![R::SmtpCrlf]);
+            }
+            PeerError::Control { octet } => {
+                let text = format!("Syntax error: control character 0x{octet:02X} in command");
+                self.respond(500, syntax, &text, verb, vec![R::SmtpCrlf]);
+            }
+            PeerError::UnknownCommand { .. } => self.respond(500, EnhancedStatus::new(5, 5, 1), "Syntax error, command unrecognized", verb, vec![R::SmtpReplyCodes]),
+            PeerError::Syntax { verb: Verb::StartTls, .. } => self.respond(501, EnhancedStatus::new(5, 5, 4), "Syntax error (no parameters allowed)", verb, vec![R::CmdSyntax, R::SmtpReplyCodes]),
+            PeerError::Syntax { detail, .. } => {
+                let text = format!("Syntax error in parameters or arguments: {detail}");
+                self.respond(501, EnhancedStatus::new(5, 5, 4), &text, verb, vec![R::SmtpReplyCodes]);
+            }
+            PeerError::UnsupportedMechanism { .. } => self.respond(504, EnhancedStatus::new(5, 5, 4), "Unrecognized authentication type", verb, vec![]),
+            PeerError::MalformedReply { .. } | PeerError::UnexpectedReply { .. } => {
+                self.respond(500, syntax, "Syntax error", verb, vec![R::SmtpReplyCodes]);
+            }
+        }
+    }
+
+    fn refuse_insecure(&mut self, verb: Option<Verb>) {
+        self.respond(554, EnhancedStatus::new(5, 7, 0), "Command refused due to lack of security", verb, vec![R::Server554, R::DecideAfter]);
+    }
+
+    fn handle_line(&mut self, line: &[u8]) {
+        if let ServerState::AuthChallenge { .. } = self.state {
+            self.auth_response(line);
+            return;
+        }
+        let parsed = check_ascii(line, false)
+            .and_then(|()| Command::parse_line(std::str::from_utf8(line).unwrap_or_default()));
+        let verb = match &parsed {
+            Ok(c) => Some(c.verb()),
+            Err(PeerError::Syntax { verb, .. }) => Some(*verb),
+            Err(PeerError::UnsupportedMechanism { .. }) => Some(Verb::Auth),
+            Err(_) => None,
+        };
+        let command = match parsed {
+            Ok(c) => c,
+            Err(e) => {
+                if self.requires_tls_now() && verb.is_some_and(|v| !exempt_from_530(v)) {
+                    self.events.push_back(ServerEvent::InputRejected {
+                        error: e,
+                        under_tls: false,
+                    });
+                    self.refuse_530(verb);
+                } else {
+                    self.reject(e, verb);
+                }
+                return;
+            }
+        };
+        self.events.push_back(ServerEvent::CommandReceived {
+            command: command.clone(),
+            under_tls: self.under_tls(),
+        });
+        let verb = command.verb();
+        if matches!(self.verdict, SecurityVerdict::Insufficient { .. }) && verb != Verb::Quit {
+            self.refuse_insecure(Some(verb));
+            return;
+        }
+        if self.requires_tls_now() && !exempt_from_530(verb) {
+            self.refuse_530(Some(verb));
+            return;
+        }
+        self.dispatch(command);
+    }
+
+    fn requires_tls_now(&self) -> bool {
+        self.policy.require_tls && !self.tls.is_active()
+    }
+
+    fn refuse_530(&mut self, verb: Option<Verb>) {
+        let mut rules = vec![R::Require530];
+        if self.esc_active() {
+            rules.push(R::Require530Esc);
+        }
+        self.respond(530, EnhancedStatus::new(5, 7, 0), "Must issue a STARTTLS command first", verb, rules);
+    }
+
+    fn learnt<T>(&self, value: T) -> Learnt<T> {
+        Learnt::new(value, self.under_tls(), self.commands)
+    }
+
+    fn bad_sequence(&mut self, verb: Verb, text: &str) {
+        self.respond(503, EnhancedStatus::new(5, 5, 1), text, Some(verb), vec![R::SmtpReplyCodes]);
+    }
+
+    fn dispatch(&mut self, command: Command) {
+        let verb = command.verb();
+        let ok = EnhancedStatus::new(2, 0, 0);
+        match command {
+            Command::Ehlo { domain } | Command::Helo { domain } => {
+                let esmtp = verb == Verb::Ehlo;
+                let auth = self.state.session().and_then(|s| s.auth.clone());
+                let (extensions, rules) = if esmtp {
+                    self.advertised_extensions()
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                if esmtp && self.under_tls() && self.policy.teaching.advertise_starttls_after_tls {
+                    self.events.push_back(ServerEvent::RuleBroken {
+                        rule: R::NoStarttlsAfter,
+                        detail: "STARTTLS advertised in an EHLO reply under TLS".into(),
+                    });
+                }
+                let esc = extensions.iter().any(|e| e.is("ENHANCEDSTATUSCODES"));
+                let reply = if esmtp {
+                    EhloReply {
+                        domain: self.policy.hostname.clone(),
+                        greeting: (!self.policy.ehlo_greeting.is_empty())
+                            .then(|| self.policy.ehlo_greeting.clone()),
+                        extensions,
+                    }
+                    .to_reply()
+                } else {
+                    Reply::new(250, None, self.policy.hostname.clone())
+                };
+                self.send(reply, Some(verb), rules);
+                let session = Session {
+                    client_name: self.learnt(domain),
+                    esmtp,
+                    esc,
+                    auth,
+                };
+                self.goto(verb.as_str(), ServerState::Ready { session });
+            }
+            Command::Mail { reverse_path, .. } => match &self.state {
+                ServerState::Ready { session } => {
+                    let session = session.clone();
+                    self.respond(250, EnhancedStatus::new(2, 1, 0), "Ok", Some(verb), vec![]);
+                    let envelope = Envelope {
+                        reverse_path: self.learnt(reverse_path),
+                        recipients: Vec::new(),
+                    };
+                    self.goto("MAIL", ServerState::Transaction { session, envelope });
+                }
+                ServerState::Transaction { .. } => self.bad_sequence(verb, "Error: nested MAIL command"),
+                _ => self.bad_sequence(verb, "Error: send HELO/EHLO first"),
+            },
+            Command::Rcpt { forward_path, .. } => {
+                let full = match &self.state {
+                    ServerState::Transaction { envelope, .. } => envelope.recipients.len() >= RECIPIENTS_MAX,
+                    _ => {
+                        self.bad_sequence(verb, "Error: need MAIL command");
+                        return;
+                    }
+                };
+                if full {
+                    self.respond(452, EnhancedStatus::new(4, 5, 3), "Too many recipients", Some(verb), vec![R::SmtpRcptLimit]);
+                    return;
+                }
+                let item = self.learnt(forward_path);
+                if let ServerState::Transaction { envelope, .. } = &mut self.state {
+                    envelope.recipients.push(item);
+                }
+                self.respond(250, EnhancedStatus::new(2, 1, 5), "Ok", Some(verb), vec![]);
+            }
+            Command::Data => match &self.state {
+                ServerState::Transaction { session, envelope } if !envelope.recipients.is_empty() => {
+                    let (session, envelope) = (session.clone(), envelope.clone());
+                    self.respond(354, ok, "End data with <CR><LF>.<CR><LF>", Some(verb), vec![R::SmtpDotStuffing]);
+                    self.goto(
+                        "DATA",
+                        ServerState::Data {
+                            session,
+                            envelope,
+                            receiver: Default::default(),
+                        },
+                    );
+                }
+                ServerState::Transaction { .. } => self.bad_sequence(verb, "Error: need RCPT command"),
+                _ => self.bad_sequence(verb, "Error: need MAIL command"),
+            },
+            Command::Rset => {
+                self.respond(250, ok, "Ok", Some(verb), vec![]);
+                if let ServerState::Transaction { session, .. } = &self.state {
+                    let session = session.clone();
+                    self.goto("RSET", ServerState::Ready { session });
+                }
+            }
+            Command::Noop { .. } => self.respond(250, ok, "Ok", Some(verb), vec![]),
+            Command::Vrfy { .. } => self.respond(
+                252,
+                ok,
+                "Cannot VRFY user, but will accept message and attempt delivery",
+                Some(verb),
+                vec![],
+            ),
+            Command::Help { .. } => self.respond(
+                214,
+                ok,
+                "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+                Some(verb),
+                vec![],
+            ),
+            Command::Quit => {
+                let text = format!("{} closing connection", self.policy.hostname);
+                self.respond(221, ok, &text, Some(verb), vec![]);
+                self.goto("QUIT", ServerState::Closed);
+                self.events.push_back(ServerEvent::Closed {
+                    reason: "the client sent QUIT".into(),
+                });
+            }
+            Command::StartTls => self.starttls(),
+            Command::AuthPlain { initial_response } => self.auth(initial_response),
+        }
+    }
+
+    fn starttls(&mut self) {
+        let verb = Some(Verb::StartTls);
+        if self.under_tls() {
+            match self.policy.second_starttls {
+                SecondStarttlsReply::BadSequence503 => self.respond(
+                    503,
+                    EnhancedStatus::new(5, 5, 1),
+                    "Bad sequence of commands: TLS already active",
+                    verb,
+                    vec![R::NoTlsTwice, R::SmtpReplyCodes],
+                ),
+                SecondStarttlsReply::Postfix554 => self.send(
+                    Reply::new(554, Some(EnhancedStatus::new(5, 5, 1)), "Error: TLS already active"),
+                    verb,
+                    vec![R::NoTlsTwice],
+                ),
+                SecondStarttlsReply::OpenSmtpd503 => self.send(
+                    Reply::new(503, Some(EnhancedStatus::new(5, 5, 1)), "Invalid command: Channel already secured"),
+                    verb,
+                    vec![R::NoTlsTwice],
+                ),
+                SecondStarttlsReply::Aiosmtpd220 => {
+                    self.events.push_back(ServerEvent::RuleBroken {
+                        rule: R::NoTlsTwice,
+                        detail: "aiosmtpd behaviour: 220 to STARTTLS while TLS is already active".into(),
+                    });
+                    self.begin_handshake();
+                }
+            }
+            return;
+        }
+        match self.policy.starttls {
+            StarttlsOffer::NotOffered => self.respond(
+                502,
+                EnhancedStatus::new(5, 5, 1),
+                "Command not implemented",
+                verb,
+                vec![R::SmtpReplyCodes],
+            ),
+            StarttlsOffer::TemporarilyUnavailable | StarttlsOffer::AdvertisedButUnavailable => {
+                self.tls_unavailable();
+            }
+            StarttlsOffer::Offered if !self.tls_available => self.tls_unavailable(),
+            StarttlsOffer::Offered => self.begin_handshake(),
+        }
+    }
+
+    fn tls_unavailable(&mut self) {
+        self.respond(
+            454,
+            EnhancedStatus::new(4, 7, 0),
+            "TLS not available due to temporary reason",
+            Some(Verb::StartTls),
+            vec![R::Cmd454],
+        );
+    }
+
+    fn begin_handshake(&mut self) {
+        self.respond(220, EnhancedStatus::new(2, 0, 0), "Ready to start TLS", Some(Verb::StartTls), vec![R::Cmd220]);
+        let session = self.state.session().cloned();
+        let envelope = self.state.envelope().cloned();
+        self.tls = TlsState::Handshaking;
+        self.goto("STARTTLS", ServerState::TlsHandshake { session, envelope });
+        let range = ByteRange {
+            start: self.inbox_offset,
+            end: self.inbox_offset + self.inbox.len() as u64,
+        };
+        self.events.push_back(ServerEvent::StartTls {
+            buffered_plaintext: range,
+            rules: vec![R::Cmd220],
+        });
+    }
+
+    fn offers_auth_plain(&self) -> bool {
+        self.advertised_extensions()
+            .0
+            .iter()
+            .any(|e| e.is("AUTH") && e.params.iter().any(|p| p.eq_ignore_ascii_case("PLAIN")))
+    }
+
+    fn auth(&mut self, initial_response: Option<String>) {
+        let verb = Verb::Auth;
+        let session = match &self.state {
+            ServerState::Ready { session } if session.esmtp => session.clone(),
+            ServerState::Transaction { .. } => return self.bad_sequence(verb, "Error: MAIL transaction in progress"),
+            _ => return self.bad_sequence(verb, "Error: send EHLO first"),
+        };
+        if session.auth.is_some() {
+            return self.bad_sequence(verb, "Error: already authenticated");
+        }
+        if !self.offers_auth_plain() {
+            return self.bad_sequence(verb, "Error: authentication not enabled");
+        }
+        match initial_response {
+            None => {
+                self.send(Reply::new(334, None, ""), Some(verb), vec![]);
+                self.goto("AUTH", ServerState::AuthChallenge { session });
+            }
+            Some(response) => self.check_credentials(&response, session),
+        }
+    }
+
+    fn auth_response(&mut self, line: &[u8]) {
+        let ServerState::AuthChallenge { session } = &self.state else {
+            return;
+        };
+        let session = session.clone();
+        self.transition("AuthChallenge", state::ON_AUTH_RESPONSE, ServerState::Ready { session: session.clone() }, true);
+        let text = std::str::from_utf8(line).unwrap_or("");
+        if text == "*" {
+            self.respond(501, EnhancedStatus::new(5, 0, 0), "Authentication aborted", Some(Verb::Auth), vec![]);
+        } else {
+            self.check_credentials(text, session);
+        }
+    }
+
+    fn check_credentials(&mut self, response: &str, session: Session) {
+        let verb = Some(Verb::Auth);
+        let decoded = if response == "=" {
+            Some(Vec::new())
+        } else {
+            base64::decode(response)
+        };
+        let Some(decoded) = decoded else {
+            return self.respond(501, EnhancedStatus::new(5, 5, 2), "Invalid base64 data", verb, vec![]);
+        };
+        let parts: Vec<&[u8]> = decoded.split(|&b| b == 0).collect();
+        let found = match parts.as_slice() {
+            [authzid, user, pass] if authzid.is_empty() || authzid == user => self
+                .policy
+                .accounts
+                .iter()
+                .find(|a| a.username.as_bytes() == *user && a.password.as_bytes() == *pass)
+                .map(|a| a.username.clone()),
+            _ => None,
+        };
+        match found {
+            Some(username) => {
+                self.respond(235, EnhancedStatus::new(2, 7, 0), "Authentication successful", verb, vec![]);
+                self.events.push_back(ServerEvent::Authenticated {
+                    username: username.clone(),
+                    under_tls: self.under_tls(),
+                });
+                let mut session = session;
+                session.auth = Some(self.learnt(username));
+                self.state = ServerState::Ready { session };
+            }
+            None => self.respond(535, EnhancedStatus::new(5, 7, 8), "Authentication credentials invalid", verb, vec![]),
+        }
+    }
+}
+
+/// RFC 3207 §4: the commands a TLS-requiring server still answers before TLS ([`R::Require530`]).
+pub fn exempt_from_530(verb: Verb) -> bool {
+    matches!(verb, Verb::Noop | Verb::Ehlo | Verb::StartTls | Verb::Quit)
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary (to keep link time down) with a module per area.
+//! Test names carry the rule IDs in snake case, e.g. `rule_require_530_...`.
+
+mod client_rules;
+mod common;
+mod pair;
+mod props;
+mod server_rules;
+mod supplementary;

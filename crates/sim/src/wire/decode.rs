@@ -1,0 +1,266 @@
+//! Decoding what is readable on the wire: cleartext handshake messages (ClientHello,
+//! ServerHello, …), alerts, and which records are opaque.
+//!
+//! Record bodies are parsed with `tls-parser` (rusticata): a maintained, nom-based TLS
+//! parser made for exactly this job. Names of suites, groups, versions and alerts come from
+//! rustls's own enums, so the wire view and the negotiated summary always agree.
+
+use serde::{Deserialize, Serialize};
+use tls_parser::{
+    TlsExtension, TlsMessage, TlsMessageHandshake, parse_tls_client_hello_extensions,
+    parse_tls_plaintext, parse_tls_server_hello_extensions,
+};
+
+use super::{RecordHeader, records};
+
+/// What an observer on the wire can read of one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordView {
+    /// A cleartext ClientHello.
+    ClientHello {
+        /// The SNI host name, if any.
+        server_name: Option<String>,
+        /// Offered cipher suites, in the client's order.
+        cipher_suites: Vec<String>,
+        /// The `supported_versions` extension, if any.
+        supported_versions: Vec<String>,
+        /// Groups for which the client sent a key share.
+        key_share_groups: Vec<String>,
+    },
+    /// A cleartext ServerHello.
+    ServerHello {
+        /// The chosen version (`supported_versions` if present, else the legacy field).
+        version: String,
+        /// The chosen cipher suite.
+        cipher_suite: String,
+        /// The group of the server's key share (TLS 1.3).
+        key_share_group: Option<String>,
+    },
+    /// Other cleartext handshake messages (TLS 1.2: Certificate, ServerKeyExchange, …).
+    Handshake {
+        /// The message names, in order.
+        messages: Vec<String>,
+    },
+    /// ChangeCipherSpec: in TLS 1.2 the sender encrypts from here on; in TLS 1.3 it is a
+    /// middlebox-compatibility no-op.
+    ChangeCipherSpec,
+    /// A cleartext alert.
+    Alert {
+        /// `warning` or `fatal`.
+        level: String,
+        /// The alert description, e.g. `BadRecordMac`.
+        description: String,
+    },
+    /// An encrypted record: only its header is readable on the wire.
+    Encrypted,
+    /// The bytes do not parse as the record type claims (for example after tampering).
+    Malformed {
+        /// What the parser said.
+        reason: String,
+    },
+}
+
+/// One record of a flight with its decoded view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecodedRecord {
+    /// The 5-byte header.
+    pub header: RecordHeader,
+    /// What the wire shows of the body.
+    pub view: RecordView,
+}
+
+/// Decodes the records one side sends, in order. One decoder per direction: after a TLS 1.2
+/// ChangeCipherSpec every later record of that sender is encrypted, whatever its type says.
+#[derive(Debug, Default, Clone)]
+pub struct Decoder {
+    encrypted: bool,
+}
+
+fn suite(id: u16) -> String {
+    format!("{:?}", rustls::CipherSuite::from(id))
+}
+
+fn group(id: u16) -> String {
+    format!("{:?}", rustls::NamedGroup::from(id))
+}
+
+fn version(id: u16) -> String {
+    format!("{:?}", rustls::ProtocolVersion::from(id))
+}
+
+/// Groups named in a ClientHello `key_share` extension body.
+fn client_key_share_groups(mut body: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    if body.len() < 2 {
+        return out;
+    }
+    body = &body[2..];
+    while body.len() >= 4 {
+        let id = u16::from_be_bytes([body[0], body[1]]);
+        let len = usize::from(u16::from_be_bytes([body[2], body[3]]));
+        out.push(group(id));
+        body = body.get(4 + len..).unwrap_or_default();
+    }
+    out
+}
+
+fn view_of(msg: &TlsMessage<'_>) -> RecordView {
+    match msg {
+        TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) => {
+            let mut view = RecordView::ClientHello {
+                server_name: None,
+                cipher_suites: ch.ciphers.iter().map(|c| suite(c.0)).collect(),
+                supported_versions: Vec::new(),
+                key_share_groups: Vec::new(),
+            };
+            let exts = ch
+                .ext
+                .and_then(|e| parse_tls_client_hello_extensions(e).ok())
+                .map(|(_, v)| v);
+            if let RecordView::ClientHello {
+                server_name,
+                supported_versions,
+                key_share_groups,
+                ..
+            } = &mut view
+            {
+                for ext in exts.unwrap_or_default() {
+                    match ext {
+                        TlsExtension::SNI(names) => {
+                            *server_name = names
+                                .first()
+                                .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                        }
+                        TlsExtension::SupportedVersions(vs) => {
+                            *supported_versions = vs.iter().map(|v| version(v.0)).collect();
+                        }
+                        TlsExtension::KeyShare(body) => {
+                            *key_share_groups = client_key_share_groups(body)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            view
+        }
+        TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)) => {
+            let mut chosen = version(sh.version.0);
+            let mut key_share_group = None;
+            let exts = sh
+                .ext
+                .and_then(|e| parse_tls_server_hello_extensions(e).ok())
+                .map(|(_, v)| v);
+            for ext in exts.unwrap_or_default() {
+                match ext {
+                    TlsExtension::SupportedVersions(vs) if !vs.is_empty() => {
+                        chosen = version(vs[0].0)
+                    }
+                    TlsExtension::KeyShare(body) if body.len() >= 2 => {
+                        key_share_group = Some(group(u16::from_be_bytes([body[0], body[1]])));
+                    }
+                    _ => {}
+                }
+            }
+            RecordView::ServerHello {
+                version: chosen,
+                cipher_suite: suite(sh.cipher.0),
+                key_share_group,
+            }
+        }
+        TlsMessage::Handshake(other) => RecordView::Handshake {
+            messages: vec![handshake_name(other).to_string()],
+        },
+        TlsMessage::ChangeCipherSpec => RecordView::ChangeCipherSpec,
+        TlsMessage::Alert(a) => RecordView::Alert {
+            level: match a.severity.0 {
+                1 => "warning".into(),
+                2 => "fatal".into(),
+                n => format!("level {n}"),
+            },
+            description: format!("{:?}", rustls::AlertDescription::from(a.code.0)),
+        },
+        TlsMessage::ApplicationData(_) | TlsMessage::Heartbeat(_) => RecordView::Encrypted,
+    }
+}
+
+fn handshake_name(m: &TlsMessageHandshake<'_>) -> &'static str {
+    match m {
+        TlsMessageHandshake::HelloRequest => "HelloRequest",
+        TlsMessageHandshake::ClientHello(_) => "ClientHello",
+        TlsMessageHandshake::ServerHello(_) | TlsMessageHandshake::ServerHelloV13Draft18(_) => {
+            "ServerHello"
+        }
+        TlsMessageHandshake::NewSessionTicket(_) => "NewSessionTicket",
+        TlsMessageHandshake::EndOfEarlyData => "EndOfEarlyData",
+        TlsMessageHandshake::HelloRetryRequest(_) => "HelloRetryRequest",
+        TlsMessageHandshake::Certificate(_) => "Certificate",
+        TlsMessageHandshake::ServerKeyExchange(_) => "ServerKeyExchange",
+        TlsMessageHandshake::CertificateRequest(_) => "CertificateRequest",
+        TlsMessageHandshake::ServerDone(_) => "ServerHelloDone",
+        TlsMessageHandshake::CertificateVerify(_) => "CertificateVerify",
+        TlsMessageHandshake::ClientKeyExchange(_) => "ClientKeyExchange",
+        TlsMessageHandshake::Finished(_) => "Finished",
+        TlsMessageHandshake::CertificateStatus(_) => "CertificateStatus",
+        TlsMessageHandshake::NextProtocol(_) => "NextProtocol",
+        TlsMessageHandshake::KeyUpdate(_) => "KeyUpdate",
+    }
+}
+
+impl Decoder {
+    /// Whether this sender's records are encrypted from now on.
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Decodes the complete records of one flight from this sender.
+    pub fn decode_flight(&mut self, flight: &[u8]) -> Vec<DecodedRecord> {
+        let (headers, _partial) = records(flight);
+        let mut out = Vec::with_capacity(headers.len());
+        for header in headers {
+            let end = header.offset + 5 + usize::from(header.length);
+            let bytes = &flight[header.offset..end];
+            let view = if header.content_type == 23 || (self.encrypted && header.content_type != 20)
+            {
+                RecordView::Encrypted
+            } else {
+                match parse_tls_plaintext(bytes) {
+                    Ok((_, plain)) => {
+                        let mut views: Vec<RecordView> = plain.msg.iter().map(view_of).collect();
+                        if views.len() > 1
+                            && views
+                                .iter()
+                                .all(|v| matches!(v, RecordView::Handshake { .. }))
+                        {
+                            RecordView::Handshake {
+                                messages: views
+                                    .into_iter()
+                                    .flat_map(|v| match v {
+                                        RecordView::Handshake { messages } => messages,
+                                        _ => Vec::new(),
+                                    })
+                                    .collect(),
+                            }
+                        } else if views.is_empty() {
+                            RecordView::Malformed {
+                                reason: "empty record".into(),
+                            }
+                        } else {
+                            views.swap_remove(0)
+                        }
+                    }
+                    Err(e) => RecordView::Malformed {
+                        reason: format!("{e:?}"),
+                    },
+                }
+            };
+            if header.content_type == 20 && header.version != 0 {
+                // TLS 1.2: the sender's next records are encrypted. TLS 1.3 sends CCS only for
+                // middlebox compatibility, after which records are application_data anyway.
+                self.encrypted = true;
+            }
+            out.push(DecodedRecord { header, view });
+        }
+        out
+    }
+}
