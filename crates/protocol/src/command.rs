@@ -79,7 +79,8 @@ impl Verb {
             Verb::StartTls,
             Verb::Auth,
         ];
-        ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(word))
+        ALL.into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(word))
     }
 }
 
@@ -217,7 +218,8 @@ impl Command {
         };
         match verb {
             Verb::Ehlo | Verb::Helo => {
-                let domain = rest.ok_or_else(|| syntax("a domain or address literal is required"))?;
+                let domain =
+                    rest.ok_or_else(|| syntax("a domain or address literal is required"))?;
                 check_ehlo_domain(domain).map_err(|d| syntax(&d))?;
                 Ok(if verb == Verb::Ehlo {
                     Command::Ehlo {
@@ -238,7 +240,9 @@ impl Command {
                 }
                 let rest = &rest[prefix.len()..];
                 if rest.starts_with(' ') {
-                    return Err(syntax("no space is allowed after the colon (RFC 5321 §4.1.1.2)"));
+                    return Err(syntax(
+                        "no space is allowed after the colon (RFC 5321 §4.1.1.2)",
+                    ));
                 }
                 let (path, params) = split_path(rest).map_err(|d| syntax(&d))?;
                 let inner = check_path(path, verb == Verb::Mail).map_err(|d| syntax(&d))?;
@@ -292,10 +296,11 @@ impl Command {
                         mechanism: mechanism.chars().take(32).collect(),
                     });
                 }
-                if let Some(r) = response {
-                    if r != "=" && !crate::base64::is_valid(r) {
-                        return Err(syntax("the initial response is not base64"));
-                    }
+                if let Some(r) = response
+                    && r != "="
+                    && !crate::base64::is_valid(r)
+                {
+                    return Err(syntax("the initial response is not base64"));
                 }
                 Ok(Command::AuthPlain {
                     initial_response: response.map(str::to_string),
@@ -398,7 +403,9 @@ pub fn check_domain(s: &str) -> Result<(), String> {
     for label in s.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
@@ -466,7 +473,9 @@ pub fn check_mailbox(mailbox: &str) -> Result<(), String> {
         .rsplit_once('@')
         .ok_or_else(|| format!("{mailbox:?} is not local-part@domain"))?;
     if local.is_empty() || local.len() > LOCAL_PART_MAX {
-        return Err(format!("the local part must have 1 to {LOCAL_PART_MAX} octets"));
+        return Err(format!(
+            "the local part must have 1 to {LOCAL_PART_MAX} octets"
+        ));
     }
     if let Some(q) = local.strip_prefix('"') {
         let body = q
@@ -486,7 +495,9 @@ pub fn check_mailbox(mailbox: &str) -> Result<(), String> {
             }
         }
     } else {
-        let ok = local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(is_atext));
+        let ok = local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.bytes().all(is_atext));
         if !ok {
             return Err(format!("invalid local part {local:?}"));
         }
@@ -501,7 +512,10 @@ fn parse_esmtp_params(s: &str) -> Result<Vec<String>, String> {
                 Some((k, v)) => (k, Some(v)),
                 None => (p, None),
             };
-            let key_ok = key.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            let key_ok = key
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
                 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             let value_ok = value.is_none_or(|v| {
                 !v.is_empty() && v.bytes().all(|b| (33..=126).contains(&b) && b != b'=')
@@ -533,7 +547,13 @@ mod tests {
         assert_eq!(parse("starttls\r\n"), Ok(Command::StartTls));
         for bad in ["STARTTLS now\r\n", "STARTTLS \r\n", "STARTTLS TLS1.3\r\n"] {
             assert!(
-                matches!(parse(bad), Err(PeerError::Syntax { verb: Verb::StartTls, .. })),
+                matches!(
+                    parse(bad),
+                    Err(PeerError::Syntax {
+                        verb: Verb::StartTls,
+                        ..
+                    })
+                ),
                 "{bad:?}"
             );
         }
@@ -542,9 +562,25 @@ mod tests {
     #[test]
     fn command_table() {
         let ok: &[(&str, Command)] = &[
-            ("EHLO mail.example.com\r\n", Command::Ehlo { domain: "mail.example.com".into() }),
-            ("helo [192.0.2.1]\r\n", Command::Helo { domain: "[192.0.2.1]".into() }),
-            ("MAIL FROM:<>\r\n", Command::Mail { reverse_path: String::new(), parameters: vec![] }),
+            (
+                "EHLO mail.example.com\r\n",
+                Command::Ehlo {
+                    domain: "mail.example.com".into(),
+                },
+            ),
+            (
+                "helo [192.0.2.1]\r\n",
+                Command::Helo {
+                    domain: "[192.0.2.1]".into(),
+                },
+            ),
+            (
+                "MAIL FROM:<>\r\n",
+                Command::Mail {
+                    reverse_path: String::new(),
+                    parameters: vec![],
+                },
+            ),
             (
                 "MAIL FROM:<a@b.example> SIZE=100 BODY=8BITMIME\r\n",
                 Command::Mail {
@@ -552,40 +588,118 @@ mod tests {
                     parameters: vec!["SIZE=100".into(), "BODY=8BITMIME".into()],
                 },
             ),
-            ("RCPT TO:<Postmaster>\r\n", Command::Rcpt { forward_path: "Postmaster".into(), parameters: vec![] }),
-            ("RCPT TO:<@relay.example:\"j doe\"@x.example>\r\n", Command::Rcpt { forward_path: "\"j doe\"@x.example".into(), parameters: vec![] }),
+            (
+                "RCPT TO:<Postmaster>\r\n",
+                Command::Rcpt {
+                    forward_path: "Postmaster".into(),
+                    parameters: vec![],
+                },
+            ),
+            (
+                "RCPT TO:<@relay.example:\"j doe\"@x.example>\r\n",
+                Command::Rcpt {
+                    forward_path: "\"j doe\"@x.example".into(),
+                    parameters: vec![],
+                },
+            ),
             ("DATA\r\n", Command::Data),
             ("RSET\r\n", Command::Rset),
             ("NOOP\r\n", Command::Noop { argument: None }),
-            ("NOOP hello\r\n", Command::Noop { argument: Some("hello".into()) }),
+            (
+                "NOOP hello\r\n",
+                Command::Noop {
+                    argument: Some("hello".into()),
+                },
+            ),
             ("QUIT\r\n", Command::Quit),
-            ("VRFY bob\r\n", Command::Vrfy { argument: "bob".into() }),
+            (
+                "VRFY bob\r\n",
+                Command::Vrfy {
+                    argument: "bob".into(),
+                },
+            ),
             ("HELP\r\n", Command::Help { topic: None }),
-            ("AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n", Command::AuthPlain { initial_response: Some("AGJvYgBzZWNyZXQ=".into()) }),
-            ("AUTH plain\r\n", Command::AuthPlain { initial_response: None }),
+            (
+                "AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n",
+                Command::AuthPlain {
+                    initial_response: Some("AGJvYgBzZWNyZXQ=".into()),
+                },
+            ),
+            (
+                "AUTH plain\r\n",
+                Command::AuthPlain {
+                    initial_response: None,
+                },
+            ),
         ];
         for (line, cmd) in ok {
             assert_eq!(parse(line).as_ref(), Ok(cmd), "{line:?}");
-            if !line.contains("@relay") && !line.starts_with("helo") && !line.starts_with("AUTH plain") {
+            if !line.contains("@relay")
+                && !line.starts_with("helo")
+                && !line.starts_with("AUTH plain")
+            {
                 assert_eq!(&cmd.to_line(), line);
             }
         }
-        let bad: &[(&str, fn(&PeerError) -> bool)] = &[
+        type Check = fn(&PeerError) -> bool;
+        let bad: &[(&str, Check)] = &[
             ("FOO\r\n", |e| matches!(e, PeerError::UnknownCommand { .. })),
-            ("EHLO\r\n", |e| matches!(e, PeerError::Syntax { verb: Verb::Ehlo, .. })),
+            ("EHLO\r\n", |e| {
+                matches!(
+                    e,
+                    PeerError::Syntax {
+                        verb: Verb::Ehlo,
+                        ..
+                    }
+                )
+            }),
             ("EHLO a b\r\n", |e| matches!(e, PeerError::Syntax { .. })),
-            ("MAIL FROM: <a@b>\r\n", |e| matches!(e, PeerError::Syntax { verb: Verb::Mail, .. })),
-            ("MAIL FROM:a@b\r\n", |e| matches!(e, PeerError::Syntax { .. })),
-            ("RCPT TO:<>\r\n", |e| matches!(e, PeerError::Syntax { verb: Verb::Rcpt, .. })),
-            ("RCPT TO:<a..b@c>\r\n", |e| matches!(e, PeerError::Syntax { .. })),
-            ("DATA x\r\n", |e| matches!(e, PeerError::Syntax { verb: Verb::Data, .. })),
+            ("MAIL FROM: <a@b>\r\n", |e| {
+                matches!(
+                    e,
+                    PeerError::Syntax {
+                        verb: Verb::Mail,
+                        ..
+                    }
+                )
+            }),
+            ("MAIL FROM:a@b\r\n", |e| {
+                matches!(e, PeerError::Syntax { .. })
+            }),
+            ("RCPT TO:<>\r\n", |e| {
+                matches!(
+                    e,
+                    PeerError::Syntax {
+                        verb: Verb::Rcpt,
+                        ..
+                    }
+                )
+            }),
+            ("RCPT TO:<a..b@c>\r\n", |e| {
+                matches!(e, PeerError::Syntax { .. })
+            }),
+            ("DATA x\r\n", |e| {
+                matches!(
+                    e,
+                    PeerError::Syntax {
+                        verb: Verb::Data,
+                        ..
+                    }
+                )
+            }),
             ("VRFY\r\n", |e| matches!(e, PeerError::Syntax { .. })),
-            ("AUTH LOGIN\r\n", |e| matches!(e, PeerError::UnsupportedMechanism { .. })),
-            ("AUTH PLAIN ***\r\n", |e| matches!(e, PeerError::Syntax { .. })),
+            ("AUTH LOGIN\r\n", |e| {
+                matches!(e, PeerError::UnsupportedMechanism { .. })
+            }),
+            ("AUTH PLAIN ***\r\n", |e| {
+                matches!(e, PeerError::Syntax { .. })
+            }),
             ("NOOP\n", |e| *e == PeerError::BareLf),
             ("NO\rOP\r\n", |e| *e == PeerError::BareCr),
             ("NO\0OP\r\n", |e| *e == PeerError::Nul),
-            ("NOOP \u{e9}\r\n", |e| matches!(e, PeerError::EightBit { octet: 0xC3 })),
+            ("NOOP \u{e9}\r\n", |e| {
+                matches!(e, PeerError::EightBit { octet: 0xC3 })
+            }),
         ];
         for (line, check) in bad {
             let err = parse(line).unwrap_err();

@@ -80,7 +80,9 @@ pub enum PeerError {
 pub enum ConfigError {
     /// [`RuleId::PublicNoRequire`](crate::rules::RuleId::PublicNoRequire): a publicly-referenced
     /// server (port 25, named by MX) must not require STARTTLS (RFC 3207 §4).
-    #[error("PUBLIC-NO-REQUIRE: a publicly-referenced server MUST NOT require STARTTLS (RFC 3207 §4); turn off `require_tls` or `publicly_referenced`")]
+    #[error(
+        "PUBLIC-NO-REQUIRE: a publicly-referenced server MUST NOT require STARTTLS (RFC 3207 §4); turn off `require_tls` or `publicly_referenced`"
+    )]
     PublicServerRequiresTls,
     /// TLS is required but STARTTLS is never offered: no client could ever send mail.
     #[error("TLS is required but STARTTLS is not offered, so no mail could ever be accepted")]

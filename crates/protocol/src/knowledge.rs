@@ -69,7 +69,11 @@ impl<T> Learnt<T> {
     pub fn new(value: T, tls: bool, learnt_at: u64) -> Self {
         Learnt {
             value,
-            provenance: if tls { Provenance::Tls } else { Provenance::Cleartext },
+            provenance: if tls {
+                Provenance::Tls
+            } else {
+                Provenance::Cleartext
+            },
             learnt_at,
         }
     }

@@ -14,7 +14,7 @@
 //! # Modules
 //!
 //! - [`server`] and [`client`]: the two machines, their policies, events and snapshots.
-//! - [`command`], [`reply`], [`data`], [`line`]: strict parsers and serializers.
+//! - [`command`], [`reply`], [`data`], [`line`](mod@line): strict parsers and serializers.
 //! - [`rules`]: the rules catalogue ([`rules::ALL`]), serializable for a UI.
 //! - [`tls`], [`knowledge`]: the TLS summary and verdicts; what each side has learnt.
 //! - [`limits`]: RFC 5321 limits and the memory caps.
@@ -62,10 +62,14 @@
 //! let summary = TlsSummary::verified("mail.imc.org");
 //! for _ in 0..50 {
 //!     let s2c = server.take_outgoing();
-//!     transcript += &format!("S: {}", String::from_utf8_lossy(&s2c));
+//!     if !s2c.is_empty() {
+//!         transcript += &format!("S: {}", String::from_utf8_lossy(&s2c));
+//!     }
 //!     assert_eq!(client.receive(&s2c), s2c.len());
 //!     let c2s = client.take_outgoing();
-//!     transcript += &format!("C: {}", String::from_utf8_lossy(&c2s));
+//!     if !c2s.is_empty() {
+//!         transcript += &format!("C: {}", String::from_utf8_lossy(&c2s));
+//!     }
 //!     assert_eq!(server.receive(&c2s), c2s.len());
 //!     let client_events: Vec<_> = std::iter::from_fn(|| client.poll_event()).collect();
 //!     let server_events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();

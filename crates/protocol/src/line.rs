@@ -150,14 +150,26 @@ mod tests {
 
     #[test]
     fn framing_cases() {
-        assert_eq!(frame(b"NOOP\r\n", 512), Framing::Line { content: 4, consumed: 6 });
+        assert_eq!(
+            frame(b"NOOP\r\n", 512),
+            Framing::Line {
+                content: 4,
+                consumed: 6
+            }
+        );
         assert_eq!(frame(b"NOOP\n", 512), Framing::BareLf { consumed: 5 });
         assert_eq!(frame(b"\n", 512), Framing::BareLf { consumed: 1 });
         assert_eq!(frame(b"NOO", 512), Framing::Partial);
         assert_eq!(frame(&[b'a'; 512], 512), Framing::TooLongUnfinished);
         let mut exact = vec![b'a'; 510];
         exact.extend_from_slice(b"\r\n");
-        assert_eq!(frame(&exact, 512), Framing::Line { content: 510, consumed: 512 });
+        assert_eq!(
+            frame(&exact, 512),
+            Framing::Line {
+                content: 510,
+                consumed: 512
+            }
+        );
         exact.insert(0, b'a');
         assert_eq!(frame(&exact, 512), Framing::TooLong { consumed: 513 });
     }

@@ -36,5 +36,10 @@ pub(crate) const fn t(
     to: &'static str,
     rules: &'static [RuleId],
 ) -> Transition {
-    Transition { from, on, to, rules }
+    Transition {
+        from,
+        on,
+        to,
+        rules,
+    }
 }

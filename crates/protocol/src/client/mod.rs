@@ -27,13 +27,13 @@
 mod event;
 mod policy;
 mod state;
+mod transaction;
 
 pub use event::{ClientEvent, ClientOutcome, ClientSnapshot, RecipientRejection};
 pub use policy::{ClientPolicy, ClientScript, ClientTeaching, Credentials, TlsFallback, TlsMode};
 pub use state::TRANSITIONS;
 
 use crate::command::{Command, Verb};
-use crate::data::encode_message;
 use crate::error::{ConfigError, LocalError, PeerError};
 use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, Learnt, Provenance, escape_bytes};
 use crate::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
@@ -41,7 +41,7 @@ use crate::line::Status;
 use crate::reply::{EhloReply, Reply, ReplyAssembler, next_reply_line};
 use crate::rules::RuleId as R;
 use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
-use state::{ClientState, Transaction, on_reply};
+use state::{ClientState, on_reply};
 use std::collections::VecDeque;
 
 /// The SMTP client machine. See the [module documentation](self) for the call order.
@@ -118,7 +118,10 @@ impl Client {
                 _ => {}
             }
             self.pump();
-            if matches!(self.state, ClientState::Closed { .. } | ClientState::TlsHandshake) {
+            if matches!(
+                self.state,
+                ClientState::Closed { .. } | ClientState::TlsHandshake
+            ) {
                 continue;
             }
             let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
@@ -233,7 +236,9 @@ impl Client {
         } else if keep {
             self.events.push_back(ClientEvent::RuleBroken {
                 rule: R::ClientEhloAgain,
-                detail: "no EHLO after the handshake: the extension list learnt in the clear is reused".into(),
+                detail:
+                    "no EHLO after the handshake: the extension list learnt in the clear is reused"
+                        .into(),
             });
             self.after_ehlo(state::ON_TLS_KEEP);
         } else {
@@ -383,12 +388,12 @@ impl Client {
     }
 
     fn judge(&self, s: &TlsSummary) -> SecurityVerdict {
-        if let Some(min) = self.policy.min_tls_version {
-            if s.version < min {
-                return SecurityVerdict::Insufficient {
-                    reason: format!("{} is below the required minimum {min}", s.version),
-                };
-            }
+        if let Some(min) = self.policy.min_tls_version
+            && s.version < min
+        {
+            return SecurityVerdict::Insufficient {
+                reason: format!("{} is below the required minimum {min}", s.version),
+            };
         }
         let expected = &self.policy.expected_server_name;
         let authenticated = s.names_host(expected);
@@ -433,7 +438,10 @@ impl Client {
             return;
         }
         let row = crate::transition::find(TRANSITIONS, from, on, to);
-        debug_assert!(row.is_some(), "client transition {from} --{on}--> {to} missing from TRANSITIONS");
+        debug_assert!(
+            row.is_some(),
+            "client transition {from} --{on}--> {to} missing from TRANSITIONS"
+        );
         self.events.push_back(ClientEvent::StateChanged {
             from: from.into(),
             on: on.into(),
@@ -443,7 +451,8 @@ impl Client {
     }
 
     fn send_command(&mut self, command: Command, rules: Vec<R>) {
-        self.outgoing.extend_from_slice(command.to_line().as_bytes());
+        self.outgoing
+            .extend_from_slice(command.to_line().as_bytes());
         self.events.push_back(ClientEvent::CommandSent {
             command,
             under_tls: self.tls.is_active(),
@@ -457,15 +466,19 @@ impl Client {
     }
 
     fn finish(&mut self, outcome: ClientOutcome, on: &'static str) {
-        self.goto(on, ClientState::Closed {
-            outcome: outcome.clone(),
-        });
+        self.goto(
+            on,
+            ClientState::Closed {
+                outcome: outcome.clone(),
+            },
+        );
         self.events.push_back(ClientEvent::Finished { outcome });
     }
 
     fn violation(&mut self, error: PeerError) {
         let reason = error.to_string();
-        self.events.push_back(ClientEvent::ProtocolViolation { error });
+        self.events
+            .push_back(ClientEvent::ProtocolViolation { error });
         self.finish(ClientOutcome::Aborted { reason }, state::ON_VIOLATION);
     }
 
@@ -551,9 +564,10 @@ impl Client {
                     match EhloReply::from_reply(&reply) {
                         Ok(ehlo) => {
                             if under_tls && ehlo.has("STARTTLS") {
-                                self.events.push_back(ClientEvent::StarttlsAdvertisedUnderTls {
-                                    rules: vec![R::NoStarttlsAfter],
-                                });
+                                self.events
+                                    .push_back(ClientEvent::StarttlsAdvertisedUnderTls {
+                                        rules: vec![R::NoStarttlsAfter],
+                                    });
                             }
                             self.ehlo = Some(self.learnt(ehlo));
                             self.after_ehlo(on);
@@ -612,7 +626,11 @@ impl Client {
     }
 
     fn pipelining_in_use(&self) -> bool {
-        self.policy.pipelining && self.ehlo.as_ref().is_some_and(|e| e.value.has("PIPELINING"))
+        self.policy.pipelining
+            && self
+                .ehlo
+                .as_ref()
+                .is_some_and(|e| e.value.has("PIPELINING"))
     }
 
     fn can_starttls(&self) -> bool {
@@ -748,165 +766,35 @@ impl Client {
     }
 
     fn proceed(&mut self, on: &'static str) {
-        if let Some(creds) = self.script.auth.clone() {
-            if !self.authenticated {
-                let offered = self.ehlo.as_ref().is_some_and(|e| e.value.offers_auth_plain());
-                let tls_ok = self.tls.is_active() || self.policy.allow_auth_without_tls;
-                if offered && tls_ok {
-                    let mut raw = vec![0u8];
-                    raw.extend_from_slice(creds.username.as_bytes());
-                    raw.push(0);
-                    raw.extend_from_slice(creds.password.as_bytes());
-                    let command = Command::AuthPlain {
-                        initial_response: Some(crate::base64::encode(&raw)),
-                    };
-                    self.send_command(command, vec![]);
-                    self.goto(on, ClientState::AwaitAuth);
-                    return;
-                }
-                let reason = if !offered {
-                    "the server does not offer AUTH PLAIN"
-                } else {
-                    "AUTH PLAIN would send the password in the clear"
+        if let Some(creds) = self.script.auth.clone()
+            && !self.authenticated
+        {
+            let offered = self
+                .ehlo
+                .as_ref()
+                .is_some_and(|e| e.value.offers_auth_plain());
+            let tls_ok = self.tls.is_active() || self.policy.allow_auth_without_tls;
+            if offered && tls_ok {
+                let mut raw = vec![0u8];
+                raw.extend_from_slice(creds.username.as_bytes());
+                raw.push(0);
+                raw.extend_from_slice(creds.password.as_bytes());
+                let command = Command::AuthPlain {
+                    initial_response: Some(crate::base64::encode(&raw)),
                 };
-                self.events.push_back(ClientEvent::AuthSkipped {
-                    reason: reason.into(),
-                });
+                self.send_command(command, vec![]);
+                self.goto(on, ClientState::AwaitAuth);
+                return;
             }
-        }
-        self.start_transaction(on);
-    }
-
-    fn start_transaction(&mut self, on: &'static str) {
-        let mut tx = Transaction::default();
-        tx.unsent.push_back(Command::Mail {
-            reverse_path: self.script.mail_from.clone(),
-            parameters: Vec::new(),
-        });
-        for r in &self.script.rcpt_to {
-            tx.unsent.push_back(Command::Rcpt {
-                forward_path: r.clone(),
-                parameters: Vec::new(),
+            let reason = if !offered {
+                "the server does not offer AUTH PLAIN"
+            } else {
+                "AUTH PLAIN would send the password in the clear"
+            };
+            self.events.push_back(ClientEvent::AuthSkipped {
+                reason: reason.into(),
             });
         }
-        tx.unsent.push_back(Command::Data);
-        self.goto(on, ClientState::Transaction(tx));
-        self.flush_transaction();
-    }
-
-    /// Sends the next command(s) of the transaction: all of them when pipelining,
-    /// else one at a time.
-    fn flush_transaction(&mut self) {
-        let pipelining = self.pipelining_in_use();
-        loop {
-            let ClientState::Transaction(tx) = &mut self.state else {
-                return;
-            };
-            if !pipelining && !tx.awaiting.is_empty() {
-                return;
-            }
-            // Without pipelining, DATA is pointless if no recipient was accepted.
-            if !pipelining && matches!(tx.unsent.front(), Some(Command::Data)) && tx.accepted.is_empty() {
-                return;
-            }
-            let Some(command) = tx.unsent.pop_front() else {
-                return;
-            };
-            tx.awaiting.push_back(command.clone());
-            self.send_command(command, vec![]);
-        }
-    }
-
-    fn transaction_reply(&mut self, reply: &Reply, on: &'static str) {
-        let pipelining = self.pipelining_in_use();
-        let ClientState::Transaction(tx) = &mut self.state else {
-            return;
-        };
-        let Some(command) = tx.awaiting.pop_front() else {
-            self.violation(PeerError::UnexpectedReply { code: reply.code });
-            return;
-        };
-        let ok = reply.code / 100 == 2;
-        match &command {
-            Command::Mail { .. } => {
-                if ok {
-                    tx.mail_accepted = true;
-                } else {
-                    tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
-                    if !pipelining {
-                        tx.unsent.clear();
-                    }
-                }
-            }
-            Command::Rcpt { forward_path, .. } => {
-                if ok {
-                    tx.accepted.push(forward_path.clone());
-                } else {
-                    tx.rejected.push(RecipientRejection {
-                        recipient: forward_path.clone(),
-                        code: reply.code,
-                    });
-                    if matches!(reply.code, 530 | 554) {
-                        tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
-                        if !pipelining {
-                            tx.unsent.clear();
-                        }
-                    }
-                }
-            }
-            Command::Data if reply.code == 354 => {
-                let deliverable = tx.mail_accepted && !tx.accepted.is_empty();
-                let accepted = if deliverable { std::mem::take(&mut tx.accepted) } else { Vec::new() };
-                let rejected = std::mem::take(&mut tx.rejected);
-                let text = if deliverable {
-                    encode_message(self.script.body.as_bytes())
-                } else {
-                    encode_message(b"")
-                };
-                let octets = text.len();
-                self.outgoing.extend_from_slice(&text);
-                self.events.push_back(ClientEvent::MessageSent {
-                    octets,
-                    under_tls: self.tls.is_active(),
-                    rules: vec![R::SmtpDotStuffing],
-                });
-                self.goto(on, ClientState::AwaitDataEnd { accepted, rejected });
-                return;
-            }
-            _ => {
-                tx.refusal.get_or_insert((command.clone(), reply.code, reply.text()));
-            }
-        }
-        if !tx.awaiting.is_empty() {
-            return;
-        }
-        let more = !tx.unsent.is_empty()
-            && !(matches!(tx.unsent.front(), Some(Command::Data)) && tx.accepted.is_empty());
-        if more && tx.refusal.is_none() {
-            self.flush_transaction();
-            return;
-        }
-        // The transaction cannot go on.
-        let refusal = tx.refusal.clone().or_else(|| {
-            tx.rejected.last().map(|r| {
-                let cmd = Command::Rcpt {
-                    forward_path: r.recipient.clone(),
-                    parameters: Vec::new(),
-                };
-                (cmd, r.code, "no recipient was accepted".to_string())
-            })
-        });
-        let (command, code, text) =
-            refusal.unwrap_or((command, reply.code, reply.text()));
-        if code == 530 && self.can_starttls() {
-            self.send_starttls(on);
-            return;
-        }
-        let outcome = ClientOutcome::Refused {
-            command: Some(command.verb()),
-            code,
-            text,
-        };
-        self.quit(outcome, on, vec![]);
+        self.start_transaction(on);
     }
 }

@@ -156,7 +156,10 @@ mod tests {
         let reply = parse_reply(wire).unwrap().complete().unwrap().value;
         let ehlo = EhloReply::from_reply(&reply).unwrap();
         assert_eq!(ehlo.domain, "mail.imc.org");
-        assert_eq!(ehlo.greeting.as_deref(), Some("offers a warm hug of welcome"));
+        assert_eq!(
+            ehlo.greeting.as_deref(),
+            Some("offers a warm hug of welcome")
+        );
         let kws: Vec<_> = ehlo.extensions.iter().map(|e| e.keyword.as_str()).collect();
         assert_eq!(kws, ["8BITMIME", "STARTTLS", "DSN"]);
         assert!(ehlo.get("STARTTLS").unwrap().params.is_empty());
@@ -171,7 +174,11 @@ mod tests {
         assert_eq!(ehlo.greeting, None);
         assert_eq!(ehlo.get("size").unwrap().params, ["10240000"]);
         assert!(ehlo.offers_auth_plain());
-        let bad = parse_reply(b"250-x\r\n250 AUTH=PLAIN\r\n").unwrap().complete().unwrap().value;
+        let bad = parse_reply(b"250-x\r\n250 AUTH=PLAIN\r\n")
+            .unwrap()
+            .complete()
+            .unwrap()
+            .value;
         assert!(EhloReply::from_reply(&bad).is_err());
     }
 }

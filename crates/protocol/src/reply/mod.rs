@@ -57,7 +57,10 @@ impl EnhancedStatus {
         if !matches!(class, 2 | 4 | 5) {
             return None;
         }
-        Some((EnhancedStatus::new(class, number(subject, 3)?, number(detail, 3)?), rest))
+        Some((
+            EnhancedStatus::new(class, number(subject, 3)?, number(detail, 3)?),
+            rest,
+        ))
     }
 }
 
@@ -169,7 +172,8 @@ pub(crate) fn parse_reply_line(line: &str) -> Result<ReplyLine, PeerError> {
     if b.len() < 3 {
         return Err(bad("a reply line starts with a three-digit code"));
     }
-    let ok = (b'2'..=b'5').contains(&b[0]) && (b'0'..=b'5').contains(&b[1]) && b[2].is_ascii_digit();
+    let ok =
+        (b'2'..=b'5').contains(&b[0]) && (b'0'..=b'5').contains(&b[1]) && b[2].is_ascii_digit();
     if !ok {
         return Err(bad("invalid reply code (RFC 5321 §4.2: 2-5, 0-5, 0-9)"));
     }
@@ -209,13 +213,11 @@ impl ReplyAssembler {
         match self.code {
             None => {
                 self.code = Some(line.code);
-                if (2..=5).contains(&(line.code / 100)) {
-                    if let Some((esc, rest)) = EnhancedStatus::parse_prefix(&text) {
-                        if u16::from(esc.class) == line.code / 100 {
-                            self.enhanced = Some(esc);
-                            text = rest.to_string();
-                        }
-                    }
+                if let Some((esc, rest)) = EnhancedStatus::parse_prefix(&text)
+                    && u16::from(esc.class) == line.code / 100
+                {
+                    self.enhanced = Some(esc);
+                    text = rest.to_string();
                 }
             }
             Some(code) if code != line.code => {
@@ -225,12 +227,11 @@ impl ReplyAssembler {
                 });
             }
             Some(_) => {
-                if let Some(esc) = self.enhanced {
-                    if let Some((e, rest)) = EnhancedStatus::parse_prefix(&text) {
-                        if e == esc {
-                            text = rest.to_string();
-                        }
-                    }
+                if let Some(esc) = self.enhanced
+                    && let Some((e, rest)) = EnhancedStatus::parse_prefix(&text)
+                    && e == esc
+                {
+                    text = rest.to_string();
                 }
             }
         }
@@ -334,28 +335,66 @@ mod tests {
     #[test]
     fn reply_table() {
         let cases: &[(&str, u16, Option<EnhancedStatus>, &[&str])] = &[
-            ("220 mail.imc.org SMTP service ready\r\n", 220, None, &["mail.imc.org SMTP service ready"]),
+            (
+                "220 mail.imc.org SMTP service ready\r\n",
+                220,
+                None,
+                &["mail.imc.org SMTP service ready"],
+            ),
             ("220 Go ahead\r\n", 220, None, &["Go ahead"]),
             ("250\r\n", 250, None, &[""]),
             ("250-a\r\n250-\r\n250 c\r\n", 250, None, &["a", "", "c"]),
-            ("454 4.7.0 TLS not available due to temporary reason\r\n", 454, Some(EnhancedStatus::new(4, 7, 0)), &["TLS not available due to temporary reason"]),
-            ("554-5.7.0 Command refused\r\n554 5.7.0 due to lack of security\r\n", 554, Some(EnhancedStatus::new(5, 7, 0)), &["Command refused", "due to lack of security"]),
-            ("250 5.0.0 mismatched class stays text\r\n", 250, None, &["5.0.0 mismatched class stays text"]),
+            (
+                "454 4.7.0 TLS not available due to temporary reason\r\n",
+                454,
+                Some(EnhancedStatus::new(4, 7, 0)),
+                &["TLS not available due to temporary reason"],
+            ),
+            (
+                "554-5.7.0 Command refused\r\n554 5.7.0 due to lack of security\r\n",
+                554,
+                Some(EnhancedStatus::new(5, 7, 0)),
+                &["Command refused", "due to lack of security"],
+            ),
+            (
+                "250 5.0.0 mismatched class stays text\r\n",
+                250,
+                None,
+                &["5.0.0 mismatched class stays text"],
+            ),
         ];
         for (wire, code, esc, lines) in cases {
             let r = parse(wire);
             assert_eq!((r.code, r.enhanced), (*code, *esc), "{wire:?}");
             assert_eq!(r.lines, *lines, "{wire:?}");
         }
-        let r = Reply { code: 250, enhanced: None, lines: vec!["a".into(), String::new(), "c".into()] };
+        let r = Reply {
+            code: 250,
+            enhanced: None,
+            lines: vec!["a".into(), String::new(), "c".into()],
+        };
         assert_eq!(r.to_bytes(), b"250-a\r\n250-\r\n250 c\r\n");
-        let r = Reply::new(530, Some(EnhancedStatus::new(5, 7, 0)), "Must issue a STARTTLS command first");
-        assert_eq!(r.to_bytes(), b"530 5.7.0 Must issue a STARTTLS command first\r\n");
+        let r = Reply::new(
+            530,
+            Some(EnhancedStatus::new(5, 7, 0)),
+            "Must issue a STARTTLS command first",
+        );
+        assert_eq!(
+            r.to_bytes(),
+            b"530 5.7.0 Must issue a STARTTLS command first\r\n"
+        );
     }
 
     #[test]
     fn malformed_replies() {
-        for bad in ["25\r\n", "650 x\r\n", "260 x\r\n", "250x\r\n", "250-a\r\n251 b\r\n", "250 a\n"] {
+        for bad in [
+            "25\r\n",
+            "650 x\r\n",
+            "260 x\r\n",
+            "250x\r\n",
+            "250-a\r\n251 b\r\n",
+            "250 a\n",
+        ] {
             assert!(parse_reply(bad.as_bytes()).is_err(), "{bad:?}");
         }
         assert_eq!(parse_reply(b"250-a\r\n250 b").unwrap(), Status::Partial);

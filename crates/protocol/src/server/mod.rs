@@ -26,40 +26,39 @@
 //! let mut server = Server::new(ServerPolicy::default()).unwrap();
 //! assert!(server.take_outgoing().starts_with(b"220 mx.example.net"));
 //! let taken = server.receive(b"EHLO client.example\r\nSTARTTLS\r\nMAIL FROM:<evil@x>\r\n");
-//! assert_eq!(taken, 54);
+//! assert_eq!(taken, 51);
 //! let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
 //! assert!(events.iter().any(|e| matches!(e, ServerEvent::StartTls { .. })));
 //! // The injected MAIL line is held, not answered.
 //! let out = String::from_utf8(server.take_outgoing()).unwrap();
-//! assert!(out.ends_with("220 Ready to start TLS\r\n"));
+//! assert!(out.ends_with("220 2.0.0 Ready to start TLS\r\n"));
 //! ```
 //!
 //! [`RuleId::PublicNoRequire`]: crate::rules::RuleId::PublicNoRequire
 //! [`RuleId::ServerDiscard`]: crate::rules::RuleId::ServerDiscard
 
+mod commands;
 mod event;
 mod policy;
 mod state;
 
 pub use event::{ServerEvent, ServerSnapshot};
 pub use policy::{
-    Account, SecondStarttlsReply, ServerPolicy, ServerSecurityPolicy, ServerTeaching,
-    StarttlsOffer,
+    Account, SecondStarttlsReply, ServerPolicy, ServerSecurityPolicy, ServerTeaching, StarttlsOffer,
 };
 pub use state::TRANSITIONS;
 
 pub(crate) use policy::check_text as policy_check_text;
 
-use crate::base64;
 use crate::command::{Command, Verb};
 use crate::error::{ConfigError, LocalError, PeerError};
 use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, Learnt, escape_bytes};
-use crate::limits::{COMMAND_LINE_MAX, EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP, RECIPIENTS_MAX};
+use crate::limits::{COMMAND_LINE_MAX, EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
 use crate::line::{Framing, check_ascii, frame};
-use crate::reply::{EhloReply, EnhancedStatus, Extension, Reply};
+use crate::reply::{EnhancedStatus, Extension, Reply};
 use crate::rules::RuleId as R;
 use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
-use state::{Envelope, ServerState, Session};
+use state::ServerState;
 use std::collections::VecDeque;
 
 /// The SMTP server machine. See the [module documentation](self) for the call order.
@@ -131,7 +130,10 @@ impl Server {
                 _ => {}
             }
             self.pump();
-            if matches!(self.state, ServerState::Closed | ServerState::TlsHandshake { .. }) {
+            if matches!(
+                self.state,
+                ServerState::Closed | ServerState::TlsHandshake { .. }
+            ) {
                 continue;
             }
             let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
@@ -237,7 +239,8 @@ impl Server {
         let (on, next) = if keep {
             self.events.push_back(ServerEvent::RuleBroken {
                 rule: R::Reset,
-                detail: "the SMTP session was not reset to its initial state after the handshake".into(),
+                detail: "the SMTP session was not reset to its initial state after the handshake"
+                    .into(),
             });
             let next = match (session, envelope) {
                 (Some(session), Some(envelope)) => ServerState::Transaction { session, envelope },
@@ -275,7 +278,12 @@ impl Server {
         self.events.push_back(ServerEvent::TlsFailed {
             reason: reason.to_string(),
         });
-        self.transition("TlsHandshake", state::ON_TLS_FAILED, ServerState::Closed, true);
+        self.transition(
+            "TlsHandshake",
+            state::ON_TLS_FAILED,
+            ServerState::Closed,
+            true,
+        );
         self.inbox_offset += self.inbox.len() as u64 + self.held_dropped;
         self.inbox.clear();
         self.held_dropped = 0;
@@ -379,7 +387,11 @@ impl Server {
             &self.policy.extensions_before_tls
         };
         let starttls_at = source.iter().position(|e| e.is("STARTTLS"));
-        let mut list: Vec<Extension> = source.iter().filter(|e| !e.is("STARTTLS")).cloned().collect();
+        let mut list: Vec<Extension> = source
+            .iter()
+            .filter(|e| !e.is("STARTTLS"))
+            .cloned()
+            .collect();
         let mut rules = Vec::new();
         let at = starttls_at.unwrap_or(list.len()).min(list.len());
         if under_tls {
@@ -409,12 +421,12 @@ impl Server {
 
     fn judge(&self, s: &TlsSummary) -> SecurityVerdict {
         let sec = &self.policy.security;
-        if let Some(min) = sec.min_tls_version {
-            if s.version < min {
-                return SecurityVerdict::Insufficient {
-                    reason: format!("{} is below the required minimum {min}", s.version),
-                };
-            }
+        if let Some(min) = sec.min_tls_version
+            && s.version < min
+        {
+            return SecurityVerdict::Insufficient {
+                reason: format!("{} is below the required minimum {min}", s.version),
+            };
         }
         if sec.require_client_certificate {
             if !s.client_certificate_presented {
@@ -457,14 +469,23 @@ impl Server {
         self.state.session().is_some_and(|s| s.esc)
     }
 
-    fn transition(&mut self, from: &'static str, on: &'static str, next: ServerState, report: bool) {
+    fn transition(
+        &mut self,
+        from: &'static str,
+        on: &'static str,
+        next: ServerState,
+        report: bool,
+    ) {
         let to = next.name();
         self.state = next;
         if from == to && !report {
             return;
         }
         let row = crate::transition::find(TRANSITIONS, from, on, to);
-        debug_assert!(row.is_some(), "server transition {from} --{on}--> {to} missing from TRANSITIONS");
+        debug_assert!(
+            row.is_some(),
+            "server transition {from} --{on}--> {to} missing from TRANSITIONS"
+        );
         self.events.push_back(ServerEvent::StateChanged {
             from: from.into(),
             on: on.into(),
@@ -488,7 +509,14 @@ impl Server {
     }
 
     /// Sends a reply, adding the enhanced status code when ENHANCEDSTATUSCODES is in use.
-    fn respond(&mut self, code: u16, esc: EnhancedStatus, text: &str, to: Option<Verb>, mut rules: Vec<R>) {
+    fn respond(
+        &mut self,
+        code: u16,
+        esc: EnhancedStatus,
+        text: &str,
+        to: Option<Verb>,
+        mut rules: Vec<R>,
+    ) {
         let enhanced = (self.esc_active() && matches!(code / 100, 2 | 4 | 5)).then_some(esc);
         if enhanced.is_some() {
             rules.push(R::Esc2034);
@@ -522,7 +550,12 @@ impl Server {
                         self.drop_inbox(i + 1);
                         self.skipping_long_line = false;
                         self.commands += 1;
-                        self.reject(PeerError::LineTooLong { limit: COMMAND_LINE_MAX }, None);
+                        self.reject(
+                            PeerError::LineTooLong {
+                                limit: COMMAND_LINE_MAX,
+                            },
+                            None,
+                        );
                         continue;
                     }
                     None => {
@@ -543,7 +576,12 @@ impl Server {
                 Framing::TooLong { consumed } => {
                     self.drop_inbox(consumed);
                     self.commands += 1;
-                    self.reject(PeerError::LineTooLong { limit: COMMAND_LINE_MAX }, None);
+                    self.reject(
+                        PeerError::LineTooLong {
+                            limit: COMMAND_LINE_MAX,
+                        },
+                        None,
+                    );
                 }
                 Framing::BareLf { consumed } => {
                     self.drop_inbox(consumed);
@@ -585,11 +623,29 @@ impl Server {
         };
         self.commands += 1;
         if receiver.faults.too_big {
-            self.respond(552, EnhancedStatus::new(5, 3, 4), "Too much mail data", None, vec![R::SmtpLineLimit]);
+            self.respond(
+                552,
+                EnhancedStatus::new(5, 3, 4),
+                "Too much mail data",
+                None,
+                vec![R::SmtpLineLimit],
+            );
         } else if receiver.faults.line_too_long {
-            self.respond(500, EnhancedStatus::new(5, 5, 2), "Line too long", None, vec![R::SmtpLineLimit]);
+            self.respond(
+                500,
+                EnhancedStatus::new(5, 5, 2),
+                "Line too long",
+                None,
+                vec![R::SmtpLineLimit],
+            );
         } else {
-            self.respond(250, EnhancedStatus::new(2, 0, 0), "Ok: queued", None, vec![R::SmtpDotStuffing]);
+            self.respond(
+                250,
+                EnhancedStatus::new(2, 0, 0),
+                "Ok: queued",
+                None,
+                vec![R::SmtpDotStuffing],
+            );
             let under_tls = self.under_tls()
                 && envelope.reverse_path.provenance == crate::knowledge::Provenance::Tls
                 && envelope
@@ -598,7 +654,11 @@ impl Server {
                     .all(|r| r.provenance == crate::knowledge::Provenance::Tls);
             self.events.push_back(ServerEvent::MessageAccepted {
                 reverse_path: envelope.reverse_path.value.clone(),
-                recipients: envelope.recipients.iter().map(|r| r.value.clone()).collect(),
+                recipients: envelope
+                    .recipients
+                    .iter()
+                    .map(|r| r.value.clone())
+                    .collect(),
                 body: String::from_utf8_lossy(&receiver.body).into_owned(),
                 under_tls,
             });
@@ -619,25 +679,74 @@ impl Server {
         }
         let syntax = EnhancedStatus::new(5, 5, 2);
         match &error {
-            PeerError::LineTooLong { .. } => self.respond(500, syntax, "Line too long", verb, vec![R::SmtpLineLimit]),
-            PeerError::BareLf => self.respond(500, syntax, "Syntax error: bare LF received (lines must end with CRLF)", verb, vec![R::SmtpCrlf]),
-            PeerError::BareCr => self.respond(500, syntax, "Syntax error: bare CR received (CR is only allowed before LF)", verb, vec![R::SmtpCrlf]),
-            PeerError::Nul => self.respond(500, syntax, "Syntax error: NUL character in command", verb, vec![R::SmtpCrlf]),
+            PeerError::LineTooLong { .. } => {
+                self.respond(500, syntax, "Line too long", verb, vec![R::SmtpLineLimit])
+            }
+            PeerError::BareLf => self.respond(
+                500,
+                syntax,
+                "Syntax error: bare LF received (lines must end with CRLF)",
+                verb,
+                vec![R::SmtpCrlf],
+            ),
+            PeerError::BareCr => self.respond(
+                500,
+                syntax,
+                "Syntax error: bare CR received (CR is only allowed before LF)",
+                verb,
+                vec![R::SmtpCrlf],
+            ),
+            PeerError::Nul => self.respond(
+                500,
+                syntax,
+                "Syntax error: NUL character in command",
+                verb,
+                vec![R::SmtpCrlf],
+            ),
             PeerError::EightBit { octet } => {
-                let text = format!("Syntax error: 8-bit octet 0x{octet:02X} in command (commands are 7-bit ASCII)");
+                let text = format!(
+                    "Syntax error: 8-bit octet 0x{octet:02X} in command (commands are 7-bit ASCII)"
+                );
                 self.respond(500, syntax, &text, verb, vec![R::SmtpCrlf]);
             }
             PeerError::Control { octet } => {
                 let text = format!("Syntax error: control character 0x{octet:02X} in command");
                 self.respond(500, syntax, &text, verb, vec![R::SmtpCrlf]);
             }
-            PeerError::UnknownCommand { .. } => self.respond(500, EnhancedStatus::new(5, 5, 1), "Syntax error, command unrecognized", verb, vec![R::SmtpReplyCodes]),
-            PeerError::Syntax { verb: Verb::StartTls, .. } => self.respond(501, EnhancedStatus::new(5, 5, 4), "Syntax error (no parameters allowed)", verb, vec![R::CmdSyntax, R::SmtpReplyCodes]),
+            PeerError::UnknownCommand { .. } => self.respond(
+                500,
+                EnhancedStatus::new(5, 5, 1),
+                "Syntax error, command unrecognized",
+                verb,
+                vec![R::SmtpReplyCodes],
+            ),
+            PeerError::Syntax {
+                verb: Verb::StartTls,
+                ..
+            } => self.respond(
+                501,
+                EnhancedStatus::new(5, 5, 4),
+                "Syntax error (no parameters allowed)",
+                verb,
+                vec![R::CmdSyntax, R::SmtpReplyCodes],
+            ),
             PeerError::Syntax { detail, .. } => {
                 let text = format!("Syntax error in parameters or arguments: {detail}");
-                self.respond(501, EnhancedStatus::new(5, 5, 4), &text, verb, vec![R::SmtpReplyCodes]);
+                self.respond(
+                    501,
+                    EnhancedStatus::new(5, 5, 4),
+                    &text,
+                    verb,
+                    vec![R::SmtpReplyCodes],
+                );
             }
-            PeerError::UnsupportedMechanism { .. } => self.respond(504, EnhancedStatus::new(5, 5, 4), "Unrecognized authentication type", verb, vec![]),
+            PeerError::UnsupportedMechanism { .. } => self.respond(
+                504,
+                EnhancedStatus::new(5, 5, 4),
+                "Unrecognized authentication type",
+                verb,
+                vec![],
+            ),
             PeerError::MalformedReply { .. } | PeerError::UnexpectedReply { .. } => {
                 self.respond(500, syntax, "Syntax error", verb, vec![R::SmtpReplyCodes]);
             }
@@ -645,7 +754,13 @@ impl Server {
     }
 
     fn refuse_insecure(&mut self, verb: Option<Verb>) {
-        self.respond(554, EnhancedStatus::new(5, 7, 0), "Command refused due to lack of security", verb, vec![R::Server554, R::DecideAfter]);
+        self.respond(
+            554,
+            EnhancedStatus::new(5, 7, 0),
+            "Command refused due to lack of security",
+            verb,
+            vec![R::Server554, R::DecideAfter],
+        );
     }
 
     fn handle_line(&mut self, line: &[u8]) {
@@ -701,7 +816,13 @@ impl Server {
         if self.esc_active() {
             rules.push(R::Require530Esc);
         }
-        self.respond(530, EnhancedStatus::new(5, 7, 0), "Must issue a STARTTLS command first", verb, rules);
+        self.respond(
+            530,
+            EnhancedStatus::new(5, 7, 0),
+            "Must issue a STARTTLS command first",
+            verb,
+            rules,
+        );
     }
 
     fn learnt<T>(&self, value: T) -> Learnt<T> {
@@ -709,279 +830,13 @@ impl Server {
     }
 
     fn bad_sequence(&mut self, verb: Verb, text: &str) {
-        self.respond(503, EnhancedStatus::new(5, 5, 1), text, Some(verb), vec![R::SmtpReplyCodes]);
-    }
-
-    fn dispatch(&mut self, command: Command) {
-        let verb = command.verb();
-        let ok = EnhancedStatus::new(2, 0, 0);
-        match command {
-            Command::Ehlo { domain } | Command::Helo { domain } => {
-                let esmtp = verb == Verb::Ehlo;
-                let auth = self.state.session().and_then(|s| s.auth.clone());
-                let (extensions, rules) = if esmtp {
-                    self.advertised_extensions()
-                } else {
-                    (Vec::new(), Vec::new())
-                };
-                if esmtp && self.under_tls() && self.policy.teaching.advertise_starttls_after_tls {
-                    self.events.push_back(ServerEvent::RuleBroken {
-                        rule: R::NoStarttlsAfter,
-                        detail: "STARTTLS advertised in an EHLO reply under TLS".into(),
-                    });
-                }
-                let esc = extensions.iter().any(|e| e.is("ENHANCEDSTATUSCODES"));
-                let reply = if esmtp {
-                    EhloReply {
-                        domain: self.policy.hostname.clone(),
-                        greeting: (!self.policy.ehlo_greeting.is_empty())
-                            .then(|| self.policy.ehlo_greeting.clone()),
-                        extensions,
-                    }
-                    .to_reply()
-                } else {
-                    Reply::new(250, None, self.policy.hostname.clone())
-                };
-                self.send(reply, Some(verb), rules);
-                let session = Session {
-                    client_name: self.learnt(domain),
-                    esmtp,
-                    esc,
-                    auth,
-                };
-                self.goto(verb.as_str(), ServerState::Ready { session });
-            }
-            Command::Mail { reverse_path, .. } => match &self.state {
-                ServerState::Ready { session } => {
-                    let session = session.clone();
-                    self.respond(250, EnhancedStatus::new(2, 1, 0), "Ok", Some(verb), vec![]);
-                    let envelope = Envelope {
-                        reverse_path: self.learnt(reverse_path),
-                        recipients: Vec::new(),
-                    };
-                    self.goto("MAIL", ServerState::Transaction { session, envelope });
-                }
-                ServerState::Transaction { .. } => self.bad_sequence(verb, "Error: nested MAIL command"),
-                _ => self.bad_sequence(verb, "Error: send HELO/EHLO first"),
-            },
-            Command::Rcpt { forward_path, .. } => {
-                let full = match &self.state {
-                    ServerState::Transaction { envelope, .. } => envelope.recipients.len() >= RECIPIENTS_MAX,
-                    _ => {
-                        self.bad_sequence(verb, "Error: need MAIL command");
-                        return;
-                    }
-                };
-                if full {
-                    self.respond(452, EnhancedStatus::new(4, 5, 3), "Too many recipients", Some(verb), vec![R::SmtpRcptLimit]);
-                    return;
-                }
-                let item = self.learnt(forward_path);
-                if let ServerState::Transaction { envelope, .. } = &mut self.state {
-                    envelope.recipients.push(item);
-                }
-                self.respond(250, EnhancedStatus::new(2, 1, 5), "Ok", Some(verb), vec![]);
-            }
-            Command::Data => match &self.state {
-                ServerState::Transaction { session, envelope } if !envelope.recipients.is_empty() => {
-                    let (session, envelope) = (session.clone(), envelope.clone());
-                    self.respond(354, ok, "End data with <CR><LF>.<CR><LF>", Some(verb), vec![R::SmtpDotStuffing]);
-                    self.goto(
-                        "DATA",
-                        ServerState::Data {
-                            session,
-                            envelope,
-                            receiver: Default::default(),
-                        },
-                    );
-                }
-                ServerState::Transaction { .. } => self.bad_sequence(verb, "Error: need RCPT command"),
-                _ => self.bad_sequence(verb, "Error: need MAIL command"),
-            },
-            Command::Rset => {
-                self.respond(250, ok, "Ok", Some(verb), vec![]);
-                if let ServerState::Transaction { session, .. } = &self.state {
-                    let session = session.clone();
-                    self.goto("RSET", ServerState::Ready { session });
-                }
-            }
-            Command::Noop { .. } => self.respond(250, ok, "Ok", Some(verb), vec![]),
-            Command::Vrfy { .. } => self.respond(
-                252,
-                ok,
-                "Cannot VRFY user, but will accept message and attempt delivery",
-                Some(verb),
-                vec![],
-            ),
-            Command::Help { .. } => self.respond(
-                214,
-                ok,
-                "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
-                Some(verb),
-                vec![],
-            ),
-            Command::Quit => {
-                let text = format!("{} closing connection", self.policy.hostname);
-                self.respond(221, ok, &text, Some(verb), vec![]);
-                self.goto("QUIT", ServerState::Closed);
-                self.events.push_back(ServerEvent::Closed {
-                    reason: "the client sent QUIT".into(),
-                });
-            }
-            Command::StartTls => self.starttls(),
-            Command::AuthPlain { initial_response } => self.auth(initial_response),
-        }
-    }
-
-    fn starttls(&mut self) {
-        let verb = Some(Verb::StartTls);
-        if self.under_tls() {
-            match self.policy.second_starttls {
-                SecondStarttlsReply::BadSequence503 => self.respond(
-                    503,
-                    EnhancedStatus::new(5, 5, 1),
-                    "Bad sequence of commands: TLS already active",
-                    verb,
-                    vec![R::NoTlsTwice, R::SmtpReplyCodes],
-                ),
-                SecondStarttlsReply::Postfix554 => self.send(
-                    Reply::new(554, Some(EnhancedStatus::new(5, 5, 1)), "Error: TLS already active"),
-                    verb,
-                    vec![R::NoTlsTwice],
-                ),
-                SecondStarttlsReply::OpenSmtpd503 => self.send(
-                    Reply::new(503, Some(EnhancedStatus::new(5, 5, 1)), "Invalid command: Channel already secured"),
-                    verb,
-                    vec![R::NoTlsTwice],
-                ),
-                SecondStarttlsReply::Aiosmtpd220 => {
-                    self.events.push_back(ServerEvent::RuleBroken {
-                        rule: R::NoTlsTwice,
-                        detail: "aiosmtpd behaviour: 220 to STARTTLS while TLS is already active".into(),
-                    });
-                    self.begin_handshake();
-                }
-            }
-            return;
-        }
-        match self.policy.starttls {
-            StarttlsOffer::NotOffered => self.respond(
-                502,
-                EnhancedStatus::new(5, 5, 1),
-                "Command not implemented",
-                verb,
-                vec![R::SmtpReplyCodes],
-            ),
-            StarttlsOffer::TemporarilyUnavailable | StarttlsOffer::AdvertisedButUnavailable => {
-                self.tls_unavailable();
-            }
-            StarttlsOffer::Offered if !self.tls_available => self.tls_unavailable(),
-            StarttlsOffer::Offered => self.begin_handshake(),
-        }
-    }
-
-    fn tls_unavailable(&mut self) {
         self.respond(
-            454,
-            EnhancedStatus::new(4, 7, 0),
-            "TLS not available due to temporary reason",
-            Some(Verb::StartTls),
-            vec![R::Cmd454],
+            503,
+            EnhancedStatus::new(5, 5, 1),
+            text,
+            Some(verb),
+            vec![R::SmtpReplyCodes],
         );
-    }
-
-    fn begin_handshake(&mut self) {
-        self.respond(220, EnhancedStatus::new(2, 0, 0), "Ready to start TLS", Some(Verb::StartTls), vec![R::Cmd220]);
-        let session = self.state.session().cloned();
-        let envelope = self.state.envelope().cloned();
-        self.tls = TlsState::Handshaking;
-        self.goto("STARTTLS", ServerState::TlsHandshake { session, envelope });
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + self.inbox.len() as u64,
-        };
-        self.events.push_back(ServerEvent::StartTls {
-            buffered_plaintext: range,
-            rules: vec![R::Cmd220],
-        });
-    }
-
-    fn offers_auth_plain(&self) -> bool {
-        self.advertised_extensions()
-            .0
-            .iter()
-            .any(|e| e.is("AUTH") && e.params.iter().any(|p| p.eq_ignore_ascii_case("PLAIN")))
-    }
-
-    fn auth(&mut self, initial_response: Option<String>) {
-        let verb = Verb::Auth;
-        let session = match &self.state {
-            ServerState::Ready { session } if session.esmtp => session.clone(),
-            ServerState::Transaction { .. } => return self.bad_sequence(verb, "Error: MAIL transaction in progress"),
-            _ => return self.bad_sequence(verb, "Error: send EHLO first"),
-        };
-        if session.auth.is_some() {
-            return self.bad_sequence(verb, "Error: already authenticated");
-        }
-        if !self.offers_auth_plain() {
-            return self.bad_sequence(verb, "Error: authentication not enabled");
-        }
-        match initial_response {
-            None => {
-                self.send(Reply::new(334, None, ""), Some(verb), vec![]);
-                self.goto("AUTH", ServerState::AuthChallenge { session });
-            }
-            Some(response) => self.check_credentials(&response, session),
-        }
-    }
-
-    fn auth_response(&mut self, line: &[u8]) {
-        let ServerState::AuthChallenge { session } = &self.state else {
-            return;
-        };
-        let session = session.clone();
-        self.transition("AuthChallenge", state::ON_AUTH_RESPONSE, ServerState::Ready { session: session.clone() }, true);
-        let text = std::str::from_utf8(line).unwrap_or("");
-        if text == "*" {
-            self.respond(501, EnhancedStatus::new(5, 0, 0), "Authentication aborted", Some(Verb::Auth), vec![]);
-        } else {
-            self.check_credentials(text, session);
-        }
-    }
-
-    fn check_credentials(&mut self, response: &str, session: Session) {
-        let verb = Some(Verb::Auth);
-        let decoded = if response == "=" {
-            Some(Vec::new())
-        } else {
-            base64::decode(response)
-        };
-        let Some(decoded) = decoded else {
-            return self.respond(501, EnhancedStatus::new(5, 5, 2), "Invalid base64 data", verb, vec![]);
-        };
-        let parts: Vec<&[u8]> = decoded.split(|&b| b == 0).collect();
-        let found = match parts.as_slice() {
-            [authzid, user, pass] if authzid.is_empty() || authzid == user => self
-                .policy
-                .accounts
-                .iter()
-                .find(|a| a.username.as_bytes() == *user && a.password.as_bytes() == *pass)
-                .map(|a| a.username.clone()),
-            _ => None,
-        };
-        match found {
-            Some(username) => {
-                self.respond(235, EnhancedStatus::new(2, 7, 0), "Authentication successful", verb, vec![]);
-                self.events.push_back(ServerEvent::Authenticated {
-                    username: username.clone(),
-                    under_tls: self.under_tls(),
-                });
-                let mut session = session;
-                session.auth = Some(self.learnt(username));
-                self.state = ServerState::Ready { session };
-            }
-            None => self.respond(535, EnhancedStatus::new(5, 7, 8), "Authentication credentials invalid", verb, vec![]),
-        }
     }
 }
 

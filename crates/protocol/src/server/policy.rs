@@ -210,7 +210,11 @@ impl ServerPolicy {
         })?;
         check_text("greeting", &self.greeting)?;
         check_text("ehlo_greeting", &self.ehlo_greeting)?;
-        for ext in self.extensions_before_tls.iter().chain(&self.extensions_after_tls) {
+        for ext in self
+            .extensions_before_tls
+            .iter()
+            .chain(&self.extensions_after_tls)
+        {
             if !Extension::is_valid_keyword(&ext.keyword) {
                 return Err(ConfigError::BadExtension {
                     keyword: ext.keyword.clone(),

@@ -34,7 +34,10 @@ pub(crate) enum ServerState {
     /// After EHLO or HELO.
     Ready { session: Session },
     /// After MAIL: collecting recipients.
-    Transaction { session: Session, envelope: Envelope },
+    Transaction {
+        session: Session,
+        envelope: Envelope,
+    },
     /// After `354`: receiving the message text.
     Data {
         session: Session,
@@ -98,7 +101,10 @@ impl ServerState {
             }
         }
         if let Some(e) = self.envelope() {
-            items.push(e.reverse_path.item(KnowledgeKey::ReversePath, |p| format!("<{p}>")));
+            items.push(
+                e.reverse_path
+                    .item(KnowledgeKey::ReversePath, |p| format!("<{p}>")),
+            );
             for r in &e.recipients {
                 items.push(r.item(KnowledgeKey::Recipient, |p| format!("<{p}>")));
             }
@@ -138,9 +144,19 @@ pub const TRANSITIONS: &[Transition] = &[
     t("Transaction", "QUIT", "Closed", &[]),
     t("Data", ON_END_OF_DATA, "Ready", &[R::SmtpDotStuffing]),
     t("AuthChallenge", ON_AUTH_RESPONSE, "Ready", &[]),
-    t("TlsHandshake", ON_TLS, "Initial", &[R::Reset, R::ServerDiscard, R::DecideAfter]),
+    t(
+        "TlsHandshake",
+        ON_TLS,
+        "Initial",
+        &[R::Reset, R::ServerDiscard, R::DecideAfter],
+    ),
     t("TlsHandshake", ON_TLS_KEEP, "Initial", &[R::DecideAfter]),
     t("TlsHandshake", ON_TLS_KEEP, "Ready", &[R::DecideAfter]),
-    t("TlsHandshake", ON_TLS_KEEP, "Transaction", &[R::DecideAfter]),
+    t(
+        "TlsHandshake",
+        ON_TLS_KEEP,
+        "Transaction",
+        &[R::DecideAfter],
+    ),
     t("TlsHandshake", ON_TLS_FAILED, "Closed", &[]),
 ];

@@ -131,7 +131,11 @@ impl Pair {
     }
 
     pub fn default_pair() -> Pair {
-        Pair::new(ServerPolicy::default(), ClientPolicy::default(), ClientScript::default())
+        Pair::new(
+            ServerPolicy::default(),
+            ClientPolicy::default(),
+            ClientScript::default(),
+        )
     }
 
     fn drain(&mut self) {
@@ -200,8 +204,13 @@ impl Pair {
             // The server waits for a handshake that the client never starts.
             return false;
         }
-        let handshaking = !matches!(self.server.tls(), starttls_protocol::TlsState::On(_) | starttls_protocol::TlsState::Off)
-            || !matches!(self.client.tls(), starttls_protocol::TlsState::On(_) | starttls_protocol::TlsState::Off);
+        let handshaking = !matches!(
+            self.server.tls(),
+            starttls_protocol::TlsState::On(_) | starttls_protocol::TlsState::Off
+        ) || !matches!(
+            self.client.tls(),
+            starttls_protocol::TlsState::On(_) | starttls_protocol::TlsState::Off
+        );
         if !handshaking && self.server.is_tls_active() != self.client.is_tls_active() {
             self.tls_disagreements += 1;
         }
