@@ -1,57 +1,152 @@
-//! `starttls-playground`: runs the playground's engine from a terminal.
+//! `starttls-playground`: runs the playground's scenarios from a terminal.
 //!
-//! Commands (more arrive with the scenario catalogue):
-//! - `handshake [--json]`: run the in-memory TLS 1.3 handshake and print what it negotiated.
+//! ```text
+//! starttls-playground list
+//! starttls-playground run <scenario> [--json] [--set key=value …]
+//! starttls-playground handshake [--json]
+//! ```
 //!
-//! Exit codes: 0 success; 1 the simulation failed; 2 bad usage.
+//! `run` prints a transcript with swaks-like markers (`->`/`<-` cleartext, `~>`/`<~` under
+//! TLS, `**` the attacker, `!!` enforcement and discards, `==` decisions), or the whole trace
+//! as JSON. `--set` overrides a scenario field by its dotted path, e.g.
+//! `--set server.require_tls=true --set client.tls=Never`.
+//!
+//! Exit codes: 0 the scenario ran and reached its expected outcome; 1 it ran but missed its
+//! expected outcome (the mismatches are printed on stderr); 2 bad usage, an unknown scenario
+//! or key, or an invalid configuration; 3 the engine failed.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: starttls-playground handshake [--json]";
+use starttls_sim::{Engine, scenario, transcript};
+
+const USAGE: &str = "usage:
+  starttls-playground list
+  starttls-playground run <scenario> [--json] [--set key=value ...]
+  starttls-playground handshake [--json]";
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}\n{USAGE}");
+    ExitCode::from(2)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["handshake", rest @ ..] if rest.iter().all(|a| *a == "--json") => {
-            match starttls_sim::demo_handshake() {
-                Ok(fact) if rest.is_empty() => {
-                    println!(
-                        "{} {} ({}): client wrote {} records, server wrote {} records, {} flights, {} bytes",
-                        fact.version,
-                        fact.suite,
-                        fact.group,
-                        fact.client_records,
-                        fact.server_records,
-                        fact.flights,
-                        fact.bytes
-                    );
-                    ExitCode::SUCCESS
-                }
-                Ok(fact) => match serde_json::to_string_pretty(&fact) {
-                    Ok(json) => {
-                        println!("{json}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        ExitCode::FAILURE
-                    }
-                },
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
+    match args.first().map(String::as_str) {
+        Some("list") if args.len() == 1 => list(),
+        Some("run") => run(&args[1..]),
+        Some("handshake") => handshake(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => usage(&format!("unknown command {other:?}")),
+        None => usage("no command given"),
+    }
+}
+
+fn list() -> ExitCode {
+    match scenario::catalogue() {
+        Ok(all) => {
+            for s in all {
+                let group = format!("{:?}", s.group).to_lowercase();
+                println!("{:<36} {:<9} {}", s.id, group, s.title);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn run(args: &[String]) -> ExitCode {
+    let mut id = None;
+    let mut json = false;
+    let mut overrides = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => json = true,
+            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
+                Some((k, v)) => overrides.push((k.to_string(), v.to_string())),
+                None => return usage("--set needs key=value"),
+            },
+            s if s.starts_with("--") => return usage(&format!("unknown option {s:?}")),
+            s if id.is_none() => id = Some(s.to_string()),
+            s => return usage(&format!("unexpected argument {s:?}")),
+        }
+    }
+    let Some(id) = id else { return usage("run needs a scenario id (see `list`)") };
+    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let trace = match Engine::simulate(&scenario) {
+        Ok(t) => t,
+        Err(starttls_sim::SimError::Config(e)) => {
+            eprintln!("error: configuration: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&trace) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(3);
             }
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+    } else {
+        print!("{}", transcript::render(&trace, false));
+    }
+    if !overrides.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    match scenario.expected.check(&trace.outcome) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(misses) => {
+            for m in misses {
+                eprintln!("expected outcome missed: {m}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn handshake(args: &[String]) -> ExitCode {
+    if args.iter().any(|a| a != "--json") {
+        return usage("handshake takes only --json");
+    }
+    match starttls_sim::demo_handshake() {
+        Ok(fact) if args.is_empty() => {
+            println!(
+                "{} {} ({}): client wrote {} records, server wrote {} records, {} flights, {} bytes",
+                fact.version, fact.suite, fact.group, fact.client_records, fact.server_records, fact.flights, fact.bytes
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(fact) => match serde_json::to_string_pretty(&fact) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
         }
     }
 }

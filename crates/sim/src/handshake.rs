@@ -44,12 +44,12 @@ fn flight(from: &mut Connection, to: &mut Connection) -> Result<Vec<u8>, SimErro
     let mut bytes = Vec::new();
     while from.wants_write() {
         from.write_tls(&mut bytes)
-            .map_err(|e| SimError::Pki(format!("write_tls: {e}")))?;
+            .map_err(|e| SimError::Io(format!("write_tls: {e}")))?;
     }
     let mut rest = &bytes[..];
     while !rest.is_empty() {
         to.read_tls(&mut rest)
-            .map_err(|e| SimError::Pki(format!("read_tls: {e}")))?;
+            .map_err(|e| SimError::Io(format!("read_tls: {e}")))?;
         to.process_new_packets()?;
     }
     Ok(bytes)

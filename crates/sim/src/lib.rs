@@ -6,12 +6,22 @@
 //! browser (`wasm32-unknown-unknown`).
 #![forbid(unsafe_code)]
 
+pub mod attacker;
 pub mod clock;
+pub mod engine;
 pub mod handshake;
+mod hex;
 pub mod pki;
+pub mod scenario;
+pub mod tls;
+pub mod trace;
+pub mod transcript;
 pub mod wire;
 
+pub use engine::Engine;
 pub use handshake::{HandshakeFact, demo_handshake};
+pub use scenario::Scenario;
+pub use trace::Trace;
 
 /// What can go wrong while setting up or running a simulation.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +33,12 @@ pub enum SimError {
     /// rustls refused a configuration or a connection.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// A scenario or policy is invalid; the text names the field.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Moving bytes between the in-memory buffers failed.
+    #[error("in-memory transport: {0}")]
+    Io(String),
     /// The in-memory handshake did not complete within the flight budget.
     #[error("the TLS handshake did not complete after {0} flights")]
     Stalled(usize),

@@ -51,6 +51,23 @@ impl ServerIdentity {
         }
     }
 
+    /// The DNS names (subject alternative names) this certificate was issued for; a test
+    /// checks each against the certificate itself with webpki.
+    pub fn dns_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Valid | Self::SelfSigned | Self::Expired => &[SERVER_NAME],
+            Self::WrongName => &["mx.other.test"],
+        }
+    }
+
+    /// Every identity, for tests and pickers.
+    pub const ALL: [ServerIdentity; 4] = [
+        Self::Valid,
+        Self::WrongName,
+        Self::SelfSigned,
+        Self::Expired,
+    ];
+
     /// The certificate chain and private key for this identity.
     pub fn load(self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError> {
         let (cert, key) = self.pem();

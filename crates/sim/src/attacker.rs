@@ -1,0 +1,283 @@
+//! The attacker: a middlebox on the wire that can read and rewrite cleartext, and can only
+//! corrupt what TLS protects (RFC 3207 §6; CVE-2011-0411; Poddebniak et al., USENIX
+//! Security 2021).
+
+use serde::{Deserialize, Serialize};
+
+/// What the attacker does. Each mode acts once, at the first flight it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Attack {
+    /// No attacker: the wire delivers what it is given.
+    #[default]
+    None,
+    /// Delete `STARTTLS` from the cleartext EHLO reply (STRIP-DEFENSE).
+    StripStarttls,
+    /// Rewrite the client's `STARTTLS` command line, e.g. to `STARTTLS now` (CMD-SYNTAX).
+    RewriteStarttls {
+        /// The line sent instead, without CRLF.
+        to: String,
+    },
+    /// Replace the server's `220` to STARTTLS with another reply (CMD-454, CLIENT-454-DECIDE).
+    Replace220 {
+        /// The reply line sent instead, without CRLF, e.g. `454 4.7.0 TLS not available`.
+        reply: String,
+    },
+    /// Append commands after the client's `STARTTLS` in the same flight (command injection,
+    /// CVE-2011-0411; SERVER-DISCARD).
+    InjectCommands {
+        /// The command lines, CRLF-terminated.
+        payload: String,
+    },
+    /// Append replies after the server's `220` in the same flight (response injection;
+    /// CLIENT-DISCARD).
+    InjectReplies {
+        /// The reply lines, CRLF-terminated.
+        payload: String,
+    },
+    /// Edit the cleartext EHLO reply: add and remove extension lines (knowledge poisoning).
+    TamperEhlo {
+        /// Extension lines to add, e.g. `AUTH PLAIN LOGIN`.
+        add: Vec<String>,
+        /// Extension keywords to remove, e.g. `STARTTLS`.
+        remove: Vec<String>,
+    },
+    /// Flip one byte of an encrypted record in the first TLS flight carrying application
+    /// data in the chosen direction: TLS detects it (`bad_record_mac`).
+    FlipTlsByte {
+        /// `true`: corrupt a client-to-server flight; `false`: server-to-client.
+        from_client: bool,
+    },
+}
+
+impl Attack {
+    /// A one-line description for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Attack::None => "no attacker".into(),
+            Attack::StripStarttls => "deletes STARTTLS from the cleartext EHLO reply".into(),
+            Attack::RewriteStarttls { to } => format!("rewrites the STARTTLS command to {to:?}"),
+            Attack::Replace220 { reply } => format!("replaces the 220 to STARTTLS with {reply:?}"),
+            Attack::InjectCommands { payload } => {
+                format!(
+                    "appends commands after STARTTLS in the same flight: {}",
+                    payload.trim_end().replace("\r\n", " | ")
+                )
+            }
+            Attack::InjectReplies { payload } => {
+                format!(
+                    "appends replies after the 220: {}",
+                    payload.trim_end().replace("\r\n", " | ")
+                )
+            }
+            Attack::TamperEhlo { add, remove } => {
+                format!("edits the cleartext EHLO reply (adds {add:?}, removes {remove:?})")
+            }
+            Attack::FlipTlsByte { from_client } => format!(
+                "flips one byte of an encrypted record from the {}",
+                if *from_client { "client" } else { "server" }
+            ),
+        }
+    }
+}
+
+/// Splits CRLF-terminated lines, keeping any unterminated tail as the last element.
+pub(crate) fn lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\n' {
+            out.push(&bytes[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        out.push(&bytes[start..]);
+    }
+    out
+}
+
+fn trim_crlf(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Whether `flight` is (or contains) a multi-line 250 reply whose first line is an EHLO
+/// greeting, i.e. an EHLO reply with extension lines.
+fn is_ehlo_reply(flight: &[u8]) -> bool {
+    flight.starts_with(b"250-")
+}
+
+/// Rewrites an EHLO reply's extension lines; returns `None` when nothing changed.
+pub(crate) fn edit_ehlo(flight: &[u8], add: &[String], remove: &[String]) -> Option<Vec<u8>> {
+    if !is_ehlo_reply(flight) {
+        return None;
+    }
+    let all = lines(flight);
+    // The reply ends at the first line with a space after the code.
+    let end = all.iter().position(|l| l.get(3) == Some(&b' '))?;
+    let (reply, rest) = all.split_at(end + 1);
+    let mut texts: Vec<Vec<u8>> = reply
+        .iter()
+        .map(|l| trim_crlf(l).get(4..).unwrap_or_default().to_vec())
+        .collect();
+    let before = texts.len();
+    texts = std::iter::once(texts[0].clone())
+        .chain(
+            texts[1..]
+                .iter()
+                .filter(|t| {
+                    let keyword = t.split(|b| *b == b' ').next().unwrap_or_default();
+                    !remove
+                        .iter()
+                        .any(|r| r.as_bytes().eq_ignore_ascii_case(keyword))
+                })
+                .cloned(),
+        )
+        .collect();
+    let removed = texts.len() != before;
+    texts.extend(add.iter().map(|a| a.as_bytes().to_vec()));
+    if !removed && add.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        out.extend_from_slice(if i + 1 == texts.len() {
+            b"250 "
+        } else {
+            b"250-"
+        });
+        out.extend_from_slice(t);
+        out.extend_from_slice(b"\r\n");
+    }
+    for l in rest {
+        out.extend_from_slice(l);
+    }
+    Some(out)
+}
+
+/// Rewrites the client's STARTTLS line, or appends after it; `None` when the flight has none.
+pub(crate) fn after_starttls(
+    flight: &[u8],
+    replace: Option<&str>,
+    append: Option<&str>,
+) -> Option<Vec<u8>> {
+    let all = lines(flight);
+    let at = all
+        .iter()
+        .position(|l| trim_crlf(l).eq_ignore_ascii_case(b"STARTTLS"))?;
+    let mut out = Vec::new();
+    for (i, l) in all.iter().enumerate() {
+        if i == at {
+            match replace {
+                Some(r) => {
+                    out.extend_from_slice(r.as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+                None => out.extend_from_slice(l),
+            }
+            if let Some(extra) = append {
+                out.extend_from_slice(extra.as_bytes());
+            }
+        } else {
+            out.extend_from_slice(l);
+        }
+    }
+    Some(out)
+}
+
+/// Replaces a leading `220` reply, or appends after it; `None` when the flight is not one.
+pub(crate) fn after_220(
+    flight: &[u8],
+    replace: Option<&str>,
+    append: Option<&str>,
+) -> Option<Vec<u8>> {
+    if !flight.starts_with(b"220 ") {
+        return None;
+    }
+    let all = lines(flight);
+    let mut out = Vec::new();
+    match replace {
+        Some(r) => {
+            out.extend_from_slice(r.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        None => out.extend_from_slice(all[0]),
+    }
+    if let Some(extra) = append {
+        out.extend_from_slice(extra.as_bytes());
+    }
+    for l in &all[1..] {
+        out.extend_from_slice(l);
+    }
+    Some(out)
+}
+
+/// Flips one byte in the middle of the last application-data record of a TLS flight.
+pub(crate) fn flip_app_data_byte(flight: &[u8]) -> Option<Vec<u8>> {
+    let (records, _) = crate::wire::records(flight);
+    let rec = records
+        .iter()
+        .rev()
+        .find(|r| r.content_type == 23 && r.length > 0)?;
+    let mut out = flight.to_vec();
+    let at = rec.offset + 5 + usize::from(rec.length) / 2;
+    out[at] ^= 0x01;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EHLO: &[u8] =
+        b"250-mail.example.test greets you\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
+
+    #[test]
+    fn strip_removes_the_keyword_and_keeps_the_reply_well_formed() {
+        let out = edit_ehlo(EHLO, &[], &["STARTTLS".into()]).unwrap();
+        assert_eq!(
+            out,
+            b"250-mail.example.test greets you\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+        );
+        let last = b"250-mail.example.test\r\n250 STARTTLS\r\n";
+        assert_eq!(
+            edit_ehlo(last, &[], &["starttls".into()]).unwrap(),
+            b"250 mail.example.test\r\n"
+        );
+        assert!(edit_ehlo(b"250 mail.example.test\r\n", &[], &["STARTTLS".into()]).is_none());
+    }
+
+    #[test]
+    fn tamper_adds_lines() {
+        let out = edit_ehlo(EHLO, &["AUTH PLAIN LOGIN".into()], &[]).unwrap();
+        assert!(out.ends_with(b"250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n"));
+    }
+
+    #[test]
+    fn injection_follows_starttls_and_220() {
+        let c = after_starttls(b"STARTTLS\r\n", None, Some("RSET\r\n")).unwrap();
+        assert_eq!(c, b"STARTTLS\r\nRSET\r\n");
+        let r = after_starttls(b"STARTTLS\r\n", Some("STARTTLS now"), None).unwrap();
+        assert_eq!(r, b"STARTTLS now\r\n");
+        assert!(after_starttls(b"EHLO x\r\n", None, Some("RSET\r\n")).is_none());
+        let s = after_220(b"220 Ready to start TLS\r\n", None, Some("250 fake\r\n")).unwrap();
+        assert_eq!(s, b"220 Ready to start TLS\r\n250 fake\r\n");
+        let s = after_220(
+            b"220 Ready to start TLS\r\n",
+            Some("454 4.7.0 TLS not available"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s, b"454 4.7.0 TLS not available\r\n");
+    }
+
+    #[test]
+    fn flip_touches_only_application_data() {
+        let flight = [22, 3, 3, 0, 1, 7, 23, 3, 3, 0, 4, 1, 2, 3, 4];
+        let out = flip_app_data_byte(&flight).unwrap();
+        assert_eq!(out.iter().zip(&flight).filter(|(a, b)| a != b).count(), 1);
+        assert_eq!(out[13], 3 ^ 1);
+        assert!(flip_app_data_byte(&flight[..6]).is_none());
+    }
+}

@@ -1,0 +1,289 @@
+//! Building the rustls side of a simulation: configurations from the scenario's TLS settings,
+//! a server-certificate verifier that records what it found, and the [`TlsSummary`] each SMTP
+//! machine is handed when the handshake completes (DECIDE-AFTER).
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ClientConnection, WebPkiServerVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ServerConnection, WebPkiClientVerifier};
+use rustls::time_provider::TimeProvider;
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, ServerConfig, SignatureScheme,
+};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde::{Deserialize, Serialize};
+use starttls_protocol::tls::{TlsSummary, TlsVersion};
+
+use crate::SimError;
+use crate::clock::SimClock;
+use crate::pki::{ServerIdentity, client_identity, roots};
+
+/// Who judges the server certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertCheck {
+    /// rustls verifies chain, validity and name, and aborts the handshake with an alert when
+    /// any fails (what a strict MTA does inside its TLS library).
+    #[default]
+    Rustls,
+    /// rustls records what it found and lets the handshake finish; the SMTP client machine
+    /// then decides whether the session is good enough (DECIDE-AFTER, CLIENT-QUIT-INSECURE).
+    SmtpDecides,
+}
+
+/// The TLS side of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// The certificate the server presents.
+    pub server_identity: ServerIdentity,
+    /// Versions the server enables.
+    pub server_versions: Vec<TlsVersion>,
+    /// Versions the client enables.
+    pub client_versions: Vec<TlsVersion>,
+    /// Whether the server asks for a client certificate (optional: a client without one
+    /// still completes the handshake, and the SMTP server judges it, SERVER-554).
+    pub request_client_certificate: bool,
+    /// Whether the client presents its certificate when asked.
+    pub client_certificate: bool,
+    /// Who judges the server certificate.
+    pub cert_check: CertCheck,
+    /// The simulated clock, seconds since the Unix epoch.
+    pub now_unix: u64,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            server_identity: ServerIdentity::Valid,
+            server_versions: vec![TlsVersion::Tls13, TlsVersion::Tls12],
+            client_versions: vec![TlsVersion::Tls13, TlsVersion::Tls12],
+            request_client_certificate: false,
+            client_certificate: false,
+            cert_check: CertCheck::Rustls,
+            now_unix: SimClock::default().unix_seconds,
+        }
+    }
+}
+
+fn versions(vs: &[TlsVersion]) -> Vec<&'static rustls::SupportedProtocolVersion> {
+    vs.iter()
+        .map(|v| match v {
+            TlsVersion::Tls12 => &rustls::version::TLS12,
+            TlsVersion::Tls13 => &rustls::version::TLS13,
+        })
+        .collect()
+}
+
+/// What the client's verifier found out about the server certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertFinding {
+    /// The chain leads to a trusted root and is valid now.
+    pub chain_verified: bool,
+    /// It is also valid for the name the client asked for.
+    pub name_matches: bool,
+    /// rustls's verdict in words, when it was not a plain success.
+    pub problem: Option<String>,
+}
+
+/// A verifier that asks rustls's WebPKI verifier, records the finding, and either passes the
+/// verdict on ([`CertCheck::Rustls`]) or lets the handshake finish ([`CertCheck::SmtpDecides`]).
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    mode: CertCheck,
+    finding: Arc<Mutex<Option<CertFinding>>>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        let finding = match &result {
+            Ok(_) => CertFinding {
+                chain_verified: true,
+                name_matches: true,
+                problem: None,
+            },
+            Err(rustls::Error::InvalidCertificate(
+                e @ (CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. }),
+            )) => CertFinding {
+                chain_verified: true,
+                name_matches: false,
+                problem: Some(format!("{e:?}")),
+            },
+            Err(e) => CertFinding {
+                chain_verified: false,
+                name_matches: false,
+                problem: Some(e.to_string()),
+            },
+        };
+        if let Ok(mut slot) = self.finding.lock() {
+            *slot = Some(finding);
+        }
+        match self.mode {
+            CertCheck::Rustls => result,
+            CertCheck::SmtpDecides => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A client and a server connection built from [`TlsSettings`], plus the verifier's record.
+pub struct TlsPair {
+    /// The client's connection (its ClientHello is ready to write).
+    pub client: ClientConnection,
+    /// The server's connection.
+    pub server: ServerConnection,
+    /// What the client's verifier found, once it has run.
+    pub finding: Arc<Mutex<Option<CertFinding>>>,
+    /// The server identity presented.
+    pub identity: ServerIdentity,
+}
+
+fn tls_err(e: impl std::fmt::Display) -> SimError {
+    SimError::Config(e.to_string())
+}
+
+/// Builds the server's connection: created when it sends `220` (CMD-220).
+pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, SimError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
+        unix_seconds: settings.now_unix,
+    });
+    let builder = ServerConfig::builder_with_details(provider.clone(), time)
+        .with_protocol_versions(&versions(&settings.server_versions))?;
+    let builder = if settings.request_client_certificate {
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots()?), provider)
+            .allow_unauthenticated()
+            .build()
+            .map_err(tls_err)?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let (chain, key) = settings.server_identity.load()?;
+    let config = builder.with_single_cert(chain, key)?;
+    Ok(ServerConnection::new(Arc::new(config))?)
+}
+
+/// Builds the client's connection to `server_name`: created when it reads `220`.
+pub fn client_connection(
+    settings: &TlsSettings,
+    server_name: &str,
+) -> Result<(ClientConnection, Arc<Mutex<Option<CertFinding>>>), SimError> {
+    let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
+    let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
+        unix_seconds: settings.now_unix,
+    });
+    let finding = Arc::new(Mutex::new(None));
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots()?), provider.clone())
+        .build()
+        .map_err(tls_err)?;
+    let verifier = Arc::new(RecordingVerifier {
+        inner,
+        mode: settings.cert_check,
+        finding: finding.clone(),
+    });
+    let builder = ClientConfig::builder_with_details(provider, time)
+        .with_protocol_versions(&versions(&settings.client_versions))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = if settings.client_certificate {
+        let (chain, key) = client_identity()?;
+        builder.with_client_auth_cert(chain, key)?
+    } else {
+        builder.with_no_client_auth()
+    };
+    let name = ServerName::try_from(server_name.to_string())
+        .map_err(|e| SimError::Config(format!("server name {server_name:?}: {e}")))?;
+    Ok((ClientConnection::new(Arc::new(config), name)?, finding))
+}
+
+fn version_of(v: Option<rustls::ProtocolVersion>) -> TlsVersion {
+    match v {
+        Some(rustls::ProtocolVersion::TLSv1_2) => TlsVersion::Tls12,
+        _ => TlsVersion::Tls13,
+    }
+}
+
+fn suite_name(conn: &rustls::CommonState) -> (String, Option<String>) {
+    (
+        conn.negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default(),
+        conn.negotiated_key_exchange_group()
+            .map(|g| format!("{:?}", g.name())),
+    )
+}
+
+/// The summary the client machine judges: what it learnt of the server's certificate.
+pub fn client_summary(
+    conn: &ClientConnection,
+    finding: Option<CertFinding>,
+    identity: ServerIdentity,
+) -> TlsSummary {
+    let (cipher_suite, key_exchange_group) = suite_name(conn);
+    let finding = finding.unwrap_or_default();
+    TlsSummary {
+        version: version_of(conn.protocol_version()),
+        cipher_suite,
+        key_exchange_group,
+        server_certificate_verified: finding.chain_verified,
+        server_certificate_names: identity.dns_names().iter().map(|s| s.to_string()).collect(),
+        client_certificate_presented: false,
+        client_certificate_verified: false,
+    }
+}
+
+/// The summary the server machine judges: whether a client certificate was presented and
+/// verified (rustls verified it against the test CA when it was presented).
+pub fn server_summary(conn: &ServerConnection) -> TlsSummary {
+    let (cipher_suite, key_exchange_group) = suite_name(conn);
+    let presented = conn.peer_certificates().is_some_and(|c| !c.is_empty());
+    TlsSummary {
+        version: version_of(conn.protocol_version()),
+        cipher_suite,
+        key_exchange_group,
+        server_certificate_verified: false,
+        server_certificate_names: Vec::new(),
+        client_certificate_presented: presented,
+        client_certificate_verified: presented,
+    }
+}

@@ -1,0 +1,203 @@
+//! The trace: every step of one simulated dialogue, serialisable, with full snapshots of
+//! both sides at each step so that a UI can render any step directly.
+
+use serde::{Deserialize, Serialize};
+use starttls_protocol::client::{ClientEvent, ClientOutcome, ClientSnapshot};
+use starttls_protocol::command::{Command, Verb};
+use starttls_protocol::knowledge::KnowledgeItem;
+use starttls_protocol::reply::Reply;
+use starttls_protocol::rules::RuleId;
+use starttls_protocol::server::{ServerEvent, ServerSnapshot};
+
+use crate::wire::DecodedRecord;
+
+/// The version of the trace format; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Who acts in a step: a lane of the sequence diagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Actor {
+    /// The SMTP client.
+    Client,
+    /// The SMTP server.
+    Server,
+    /// The wire itself (what travels, unmodified).
+    Wire,
+    /// The attacker on the wire.
+    Attacker,
+}
+
+/// What kind of step this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Raw bytes (an attacker's rewrite, or plaintext that is not a command or reply).
+    Bytes,
+    /// An SMTP command travelling from client to server.
+    Command,
+    /// An SMTP reply travelling from server to client.
+    Reply,
+    /// A flight of TLS handshake records.
+    TlsFlight,
+    /// A decision by one side (security verdict, fallback, start TLS, …).
+    Decision,
+    /// One side learnt something from its peer.
+    KnowledgeLearnt,
+    /// One side discarded what it learnt before TLS (or, under a teaching toggle, kept it).
+    KnowledgeDiscarded,
+    /// An SMTP state change.
+    StateChange,
+    /// A TLS alert.
+    Alert,
+    /// A side closed the connection.
+    Close,
+}
+
+/// Which way bytes travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Client to server.
+    ClientToServer,
+    /// Server to client.
+    ServerToClient,
+}
+
+/// What the wire shows of a flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireView {
+    /// The TLS records, if the flight is TLS.
+    pub records: Vec<DecodedRecord>,
+    /// The SMTP plaintext the sender wrote into TLS, or the cleartext itself.
+    pub plaintext: Option<String>,
+    /// What the attacker on the wire can read of this flight.
+    pub attacker_reads: String,
+    /// The SMTP commands or replies the sender put in this flight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smtp: Vec<SmtpItem>,
+}
+
+/// One SMTP unit carried by a flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SmtpItem {
+    /// A command the client machine sent.
+    Command {
+        /// The command.
+        command: Command,
+    },
+    /// The message text after DATA's 354.
+    Message {
+        /// Octets, dot-stuffed, with the final `.`.
+        octets: usize,
+    },
+    /// A reply the server sent.
+    Reply {
+        /// The reply.
+        reply: Reply,
+        /// The verb it answers.
+        in_reply_to: Option<Verb>,
+    },
+    /// A line typed at the console on the client's connection.
+    Typed {
+        /// The line, without CRLF.
+        line: String,
+    },
+}
+
+/// The structured detail behind a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", content = "event", rename_all = "lowercase")]
+pub enum Detail {
+    /// An event of the server machine.
+    Server(Box<ServerEvent>),
+    /// An event of the client machine.
+    Client(Box<ClientEvent>),
+    /// Bytes on the wire.
+    Wire(Box<WireView>),
+    /// Something the engine observed (a TLS alert, a learnt item, a closed connection).
+    Note,
+}
+
+/// One step of the dialogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Position in the trace, from 0.
+    pub index: usize,
+    /// Who acts.
+    pub actor: Actor,
+    /// What kind of step.
+    pub kind: StepKind,
+    /// Which way bytes travel, for bytes, commands, replies and flights.
+    pub direction: Option<Direction>,
+    /// Whether the step happens under TLS (an arrow inside the TLS bracket).
+    pub tls: bool,
+    /// The bytes on the wire, if any.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::hex::option"
+    )]
+    pub bytes: Option<Vec<u8>>,
+    /// A sentence for people.
+    pub text: String,
+    /// The rules applied (or broken) at this step.
+    pub rules: Vec<RuleId>,
+    /// Whether a rule was broken here (a teaching toggle, or an attack that succeeded).
+    pub violation: bool,
+    /// Knowledge items this step discarded (or, with `violation`, kept against the rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discarded: Vec<KnowledgeItem>,
+    /// The structured detail.
+    pub detail: Detail,
+    /// The client after this step.
+    pub client: ClientSnapshot,
+    /// The server after this step.
+    pub server: ServerSnapshot,
+}
+
+/// How the dialogue ended, for assertions and for the UI's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The client's outcome.
+    pub client: Option<ClientOutcome>,
+    /// Messages the server accepted: (reverse-path, under TLS).
+    pub accepted: Vec<(String, bool)>,
+    /// Every reply code the server sent, in order.
+    pub reply_codes: Vec<u16>,
+    /// TLS alerts sent, by description.
+    pub alerts: Vec<String>,
+    /// Rules broken during the dialogue.
+    pub rules_broken: Vec<RuleId>,
+    /// Whether the server ran a command the attacker injected.
+    pub injected_command_run: bool,
+    /// Whether the client read a reply the attacker injected.
+    pub injected_reply_read: bool,
+    /// Whether the client flagged STARTTLS advertised under TLS (NO-STARTTLS-AFTER).
+    pub starttls_after_tls_flagged: bool,
+    /// Whether the TLS handshake completed on both sides.
+    pub tls_established: bool,
+}
+
+/// Identifies the scenario a trace came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceScenario {
+    /// The scenario id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// A whole dialogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Which scenario.
+    pub scenario: TraceScenario,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
