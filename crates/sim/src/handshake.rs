@@ -176,7 +176,9 @@ mod tests {
                 version,
                 cipher_suite,
                 key_share_group,
+                following,
             } => {
+                assert!(following.is_empty(), "TLS 1.3 encrypts what follows");
                 assert_eq!(version, "TLSv1_3");
                 assert!(cipher_suite.starts_with("TLS13_"));
                 assert_eq!(key_share_group.as_deref(), Some("X25519"));

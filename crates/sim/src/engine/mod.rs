@@ -45,8 +45,6 @@ pub const MAX_STEPS: usize = 5_000;
 struct Flight {
     direction: Direction,
     bytes: Vec<u8>,
-    /// The flight is TLS records (the sender had a TLS connection).
-    tls: bool,
 }
 
 /// The engine. See the [module documentation](self) for the call order.
@@ -153,10 +151,43 @@ impl Engine {
                 progress = true;
             }
             if !progress {
+                self.note_connection_closed();
                 break;
             }
         }
         Ok(())
+    }
+
+    /// When one side closed the connection and the other had not finished, the other side
+    /// sees the connection end: say so once.
+    fn note_connection_closed(&mut self) {
+        if self.server_dead && !self.client_dead && !self.client.is_finished() {
+            self.client_dead = true;
+            self.push(
+                Actor::Client,
+                StepKind::Close,
+                None,
+                self.client_tls.is_some(),
+                None,
+                "The server has closed the connection: the client's session ends without a final reply.".into(),
+                Vec::new(),
+                false,
+                Detail::Note,
+            );
+        } else if self.client_dead && !self.server_dead && !self.server.is_closed() {
+            self.server_dead = true;
+            self.push(
+                Actor::Server,
+                StepKind::Close,
+                None,
+                self.server_tls.is_some(),
+                None,
+                "The client has closed the connection: the server's session ends.".into(),
+                Vec::new(),
+                false,
+                Detail::Note,
+            );
+        }
     }
 
     /// Whether nothing is left to move (the dialogue is over, or waits for a console line).
@@ -243,7 +274,6 @@ impl Engine {
         self.queue.push_back(Flight {
             direction,
             bytes: bytes.to_vec(),
-            tls: false,
         });
         Ok(())
     }
@@ -657,7 +687,12 @@ impl Engine {
             items,
         );
         let mut rules = rules;
-        rules.dedup();
+        let mut seen = Vec::new();
+        rules.retain(|r| {
+            let fresh = !seen.contains(r);
+            seen.push(*r);
+            fresh
+        });
         self.push(
             actor,
             flight.kind,
@@ -673,7 +708,6 @@ impl Engine {
         self.queue.push_back(Flight {
             direction,
             bytes: wire,
-            tls,
         });
         Ok(())
     }

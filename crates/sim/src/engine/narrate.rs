@@ -114,8 +114,12 @@ fn record_summary(records: &[DecodedRecord]) -> String {
             RecordView::ServerHello {
                 version,
                 cipher_suite,
+                following,
                 ..
-            } => parts.push(format!("ServerHello ({version}, {cipher_suite})")),
+            } => {
+                parts.push(format!("ServerHello ({version}, {cipher_suite})"));
+                parts.extend(following.iter().cloned());
+            }
             RecordView::Handshake { messages } => parts.push(messages.join(", ")),
             RecordView::ChangeCipherSpec => parts.push("ChangeCipherSpec".into()),
             RecordView::Alert { level, description } => {
@@ -281,7 +285,7 @@ fn outcome(o: &ClientOutcome) -> String {
             text,
             command,
         } => format!(
-            "The client gives up: the server refused{} with {code} {text}.",
+            "The client gives up: the server answered{} with {code} {text}, not the reply it needed.",
             command.map(|c| format!(" {c}")).unwrap_or_default()
         ),
         ClientOutcome::QuitInsecure { reason } => {

@@ -36,6 +36,10 @@ pub enum RecordView {
         cipher_suite: String,
         /// The group of the server's key share (TLS 1.3).
         key_share_group: Option<String>,
+        /// Handshake messages that follow in the same record (TLS 1.2: Certificate,
+        /// ServerKeyExchange, ServerHelloDone, all readable on the wire).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        following: Vec<String>,
     },
     /// Other cleartext handshake messages (TLS 1.2: Certificate, ServerKeyExchange, …).
     Handshake {
@@ -166,6 +170,7 @@ fn view_of(msg: &TlsMessage<'_>) -> RecordView {
                 version: chosen,
                 cipher_suite: suite(sh.cipher.0),
                 key_share_group,
+                following: Vec::new(),
             }
         }
         TlsMessage::Handshake(other) => RecordView::Handshake {
@@ -246,7 +251,15 @@ impl Decoder {
                                 reason: "empty record".into(),
                             }
                         } else {
-                            views.swap_remove(0)
+                            let mut first = views.remove(0);
+                            if let RecordView::ServerHello { following, .. } = &mut first {
+                                for v in views {
+                                    if let RecordView::Handshake { messages } = v {
+                                        following.extend(messages);
+                                    }
+                                }
+                            }
+                            first
                         }
                     }
                     Err(e) => RecordView::Malformed {
