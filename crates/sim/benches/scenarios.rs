@@ -1,25 +1,34 @@
 //! Criterion benchmarks of whole dialogues: `scenario/happy_path` and `scenario/all`.
-//! Run with `cargo bench -p starttls-sim`.
+//! Run with `cargo bench -p starttls-sim`. Native only: in the browser, the end-to-end
+//! tests time scenarios with `performance.now`.
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use starttls_sim::{Engine, scenario};
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use criterion::{Criterion, criterion_group};
+    use starttls_sim::{Engine, scenario};
 
-fn scenarios(c: &mut Criterion) {
-    let happy = scenario::find("happy-path").expect("happy path scenario");
-    let all = scenario::catalogue().expect("catalogue");
-    let mut group = c.benchmark_group("scenario");
-    group.bench_function("happy_path", |b| {
-        b.iter(|| Engine::simulate(std::hint::black_box(&happy)).expect("simulate"))
-    });
-    group.bench_function("all", |b| {
-        b.iter(|| {
-            for s in &all {
-                Engine::simulate(std::hint::black_box(s)).expect("simulate");
-            }
-        })
-    });
-    group.finish();
+    fn scenarios(c: &mut Criterion) {
+        let happy = scenario::find("happy-path").expect("happy path scenario");
+        let all = scenario::catalogue().expect("catalogue");
+        let mut group = c.benchmark_group("scenario");
+        group.bench_function("happy_path", |b| {
+            b.iter(|| Engine::simulate(std::hint::black_box(&happy)).expect("simulate"))
+        });
+        group.bench_function("all", |b| {
+            b.iter(|| {
+                for s in &all {
+                    Engine::simulate(std::hint::black_box(s)).expect("simulate");
+                }
+            })
+        });
+        group.finish();
+    }
+
+    criterion_group!(benches, scenarios);
 }
 
-criterion_group!(benches, scenarios);
-criterion_main!(benches);
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(native::benches);
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

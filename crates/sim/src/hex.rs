@@ -13,7 +13,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// Decodes lowercase or uppercase hex; the error names the offending position.
 pub fn decode(text: &str) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("hex string has odd length {}", text.len()));
     }
     let digit = |i: usize, c: u8| -> Result<u8, String> {

@@ -277,7 +277,7 @@ pub fn with_overrides(
             let is_last = depth + 1 == parts.len();
             // An attacker's fields depend on its mode: allow new keys there.
             let open = parts.first() == Some(&"attacker");
-            if !obj.contains_key(*part) && !(is_last && open) {
+            if !(obj.contains_key(*part) || is_last && open) {
                 let mut valid: Vec<&String> = obj.keys().collect();
                 valid.sort();
                 let valid: Vec<&str> = valid.into_iter().map(String::as_str).collect();

@@ -88,13 +88,16 @@ pub struct CertFinding {
     pub problem: Option<String>,
 }
 
+/// Where the client's verifier writes its [`CertFinding`], shared with the engine.
+pub type SharedFinding = Arc<Mutex<Option<CertFinding>>>;
+
 /// A verifier that asks rustls's WebPKI verifier, records the finding, and either passes the
 /// verdict on ([`CertCheck::Rustls`]) or lets the handshake finish ([`CertCheck::SmtpDecides`]).
 #[derive(Debug)]
 struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     mode: CertCheck,
-    finding: Arc<Mutex<Option<CertFinding>>>,
+    finding: SharedFinding,
 }
 
 impl ServerCertVerifier for RecordingVerifier {
@@ -165,18 +168,6 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// A client and a server connection built from [`TlsSettings`], plus the verifier's record.
-pub struct TlsPair {
-    /// The client's connection (its ClientHello is ready to write).
-    pub client: ClientConnection,
-    /// The server's connection.
-    pub server: ServerConnection,
-    /// What the client's verifier found, once it has run.
-    pub finding: Arc<Mutex<Option<CertFinding>>>,
-    /// The server identity presented.
-    pub identity: ServerIdentity,
-}
-
 fn tls_err(e: impl std::fmt::Display) -> SimError {
     SimError::Config(e.to_string())
 }
@@ -207,7 +198,7 @@ pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, Sim
 pub fn client_connection(
     settings: &TlsSettings,
     server_name: &str,
-) -> Result<(ClientConnection, Arc<Mutex<Option<CertFinding>>>), SimError> {
+) -> Result<(ClientConnection, SharedFinding), SimError> {
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
         unix_seconds: settings.now_unix,

@@ -4,6 +4,7 @@
 mod client_rules;
 mod common;
 mod pair;
+#[cfg(not(target_arch = "wasm32"))]
 mod props;
 mod server_rules;
 mod supplementary;

@@ -18,7 +18,6 @@ mod narrate;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 
 use rustls::client::ClientConnection;
 use rustls::server::ServerConnection;
@@ -30,7 +29,7 @@ use starttls_protocol::server::{Server, ServerEvent};
 use crate::SimError;
 use crate::attacker::{self, Attack};
 use crate::scenario::Scenario;
-use crate::tls::{self, CertFinding, TlsSettings};
+use crate::tls::{self, TlsSettings};
 use crate::trace::{
     Actor, Detail, Direction, Outcome, SCHEMA_VERSION, SmtpItem, Step, StepKind, Trace,
     TraceScenario, WireView,
@@ -56,7 +55,7 @@ pub struct Engine {
     attack: Attack,
     attack_done: bool,
     client_tls: Option<ClientConnection>,
-    finding: Option<Arc<Mutex<Option<CertFinding>>>>,
+    finding: Option<tls::SharedFinding>,
     client_tls_reported: bool,
     server_tls: Option<ServerConnection>,
     server_tls_reported: bool,
