@@ -78,8 +78,11 @@ fn run(args: &[String]) -> ExitCode {
             s => return usage(&format!("unexpected argument {s:?}")),
         }
     }
-    let Some(id) = id else { return usage("run needs a scenario id (see `list`)") };
-    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides)) {
+    let Some(id) = id else {
+        return usage("run needs a scenario id (see `list`)");
+    };
+    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -130,7 +133,13 @@ fn handshake(args: &[String]) -> ExitCode {
         Ok(fact) if args.is_empty() => {
             println!(
                 "{} {} ({}): client wrote {} records, server wrote {} records, {} flights, {} bytes",
-                fact.version, fact.suite, fact.group, fact.client_records, fact.server_records, fact.flights, fact.bytes
+                fact.version,
+                fact.suite,
+                fact.group,
+                fact.client_records,
+                fact.server_records,
+                fact.flights,
+                fact.bytes
             );
             ExitCode::SUCCESS
         }
