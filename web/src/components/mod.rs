@@ -1,3 +1,15 @@
 //! The UI's components; each renders engine output and dispatches intents.
 
+pub mod console;
+pub mod controls;
+pub mod diagram;
+pub mod enforcement;
+pub mod error_panel;
+pub mod explanation;
 pub mod handshake_fact;
+pub mod help;
+pub mod icons;
+pub mod knowledge;
+pub mod picker;
+pub mod policies;
+pub mod wire;

@@ -1,0 +1,90 @@
+//! The explanation panel: what happens at this step, in plain words, with each rule applied
+//! cited from the engine's rules catalogue (ID, level, RFC section, paraphrase).
+
+use starttls_protocol::rules::RuleId;
+use starttls_sim::trace::Step;
+use yew::prelude::*;
+
+use crate::components::icons::{Icon, icon};
+use crate::view::labels::actor_str;
+
+/// Props of [`Explanation`].
+#[derive(Properties, PartialEq)]
+pub struct ExplanationProps {
+    /// The current step.
+    pub step: Step,
+    /// Its position, from 0.
+    pub index: usize,
+    /// The number of steps.
+    pub len: usize,
+}
+
+/// One rule citation.
+#[derive(Properties, PartialEq)]
+pub struct CitationProps {
+    /// The rule.
+    pub rule: RuleId,
+    /// Whether the step broke it.
+    #[prop_or_default]
+    pub broken: bool,
+}
+
+/// A rule, as the catalogue states it.
+#[component]
+pub fn RuleCitation(props: &CitationProps) -> Html {
+    let rule = props.rule.rule();
+    let level = rule.level.as_str();
+    let level_class = format!("level level-{}", level.to_ascii_lowercase().replace(' ', "-"));
+    html! {
+        <li class={classes!("citation", props.broken.then_some("broken"))}
+            data-testid="rule-citation" data-rule={props.rule.as_str()}>
+            <span class="rule-id">{ props.rule.as_str() }</span>
+            <span class={level_class}>{ if level == "-" { "fact" } else { level } }</span>
+            <span class="section">{ rule.section }</span>
+            { if props.broken { html! { <span class="broken-tag">{ "broken here" }</span> } } else { html! {} } }
+            <span class="summary">{ rule.summary }</span>
+        </li>
+    }
+}
+
+/// The explanation of the current step.
+#[component]
+pub fn Explanation(props: &ExplanationProps) -> Html {
+    let step = &props.step;
+    let mut rules = step.rules.clone();
+    let mut seen = Vec::new();
+    rules.retain(|r| {
+        let new = !seen.contains(r);
+        seen.push(*r);
+        new
+    });
+    html! {
+        <section class={classes!("panel", "explanation", step.violation.then_some("violation"))}
+            data-testid="explanation" aria-labelledby="explanation-title">
+            <h2 id="explanation-title">
+                { format!("Step {} of {}", props.index + 1, props.len) }
+                <span class={classes!("actor-tag", format!("actor-{}", actor_str(step.actor)))}>
+                    { actor_str(step.actor) }
+                </span>
+                { if step.tls {
+                    html! { <span class="tag tag-tls">{ icon(Icon::Lock) }{ " under TLS" }</span> }
+                } else {
+                    html! { <span class="tag tag-clear">{ icon(Icon::Unlock) }{ " cleartext" }</span> }
+                } }
+            </h2>
+            <p class="step-text" data-testid="step-text">
+                { if step.violation { html! { <strong class="violation-tag">{ "⚠ Rule broken: " }</strong> } } else { html! {} } }
+                { &step.text }
+            </p>
+            { if rules.is_empty() {
+                html! { <p class="muted">{ "No rule of the catalogue is at stake at this step." }</p> }
+            } else {
+                html! {
+                    <ul class="citations" aria-label="Rules applied">
+                        { for rules.iter().map(|r| html! { <RuleCitation rule={*r} broken={step.violation} /> }) }
+                    </ul>
+                }
+            } }
+        </section>
+    }
+}

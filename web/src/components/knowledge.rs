@@ -1,0 +1,69 @@
+//! The knowledge panels: what the client and the server know, with provenance badges; items
+//! discarded at the handshake are struck through and fade; items kept against a rule are
+//! flagged as violations.
+
+use std::rc::Rc;
+
+use starttls_protocol::knowledge::Provenance;
+use starttls_sim::trace::Trace;
+use yew::prelude::*;
+
+use crate::components::icons::{Icon, icon};
+use crate::view::knowledge::{ItemState, KnowledgeRow, Side, knowledge_rows, provenance_str};
+
+/// Props of [`KnowledgePanel`].
+#[derive(Properties, PartialEq)]
+pub struct KnowledgeProps {
+    /// The trace.
+    pub trace: Rc<Trace>,
+    /// The current step.
+    pub index: usize,
+    /// Which side.
+    pub side: Side,
+}
+
+fn item(row: &KnowledgeRow) -> Html {
+    let badge = match row.provenance {
+        Provenance::Cleartext => html! { <span class="badge prov-clear" title="learnt in cleartext">{ icon(Icon::Unlock) }{ " cleartext" }</span> },
+        Provenance::Tls => html! { <span class="badge prov-tls" title="learnt under TLS">{ icon(Icon::Lock) }{ " TLS" }</span> },
+    };
+    let note = match (row.state, row.rule) {
+        (ItemState::Discarded, Some(rule)) => html! {
+            <span class="item-note">{ "discarded: " }<span class="rule-id">{ rule.as_str() }</span></span>
+        },
+        (ItemState::Violation, Some(rule)) => html! {
+            <span class="item-note">{ "⚠ kept against " }<span class="rule-id">{ rule.as_str() }</span></span>
+        },
+        _ => html! {},
+    };
+    html! {
+        <li class={classes!("k-item", row.state.as_str(), row.fresh.then_some("fresh"))}
+            data-testid="knowledge-item" data-key={row.key.clone()}
+            data-provenance={provenance_str(row.provenance)} data-state={row.state.as_str()}>
+            <span class="k-label">{ row.label }</span>
+            { badge }
+            <span class="k-value">{ &row.value }</span>
+            { note }
+        </li>
+    }
+}
+
+/// One side's knowledge.
+#[component]
+pub fn KnowledgePanel(props: &KnowledgeProps) -> Html {
+    let rows = knowledge_rows(&props.trace, props.index, props.side);
+    let (testid, title) = match props.side {
+        Side::Client => ("knowledge-client", "Client knows"),
+        Side::Server => ("knowledge-server", "Server knows"),
+    };
+    html! {
+        <section class="panel knowledge" data-testid={testid} aria-label={title}>
+            <h3>{ title }</h3>
+            { if rows.is_empty() {
+                html! { <p class="muted">{ "Nothing learnt from its peer." }</p> }
+            } else {
+                html! { <ul class="k-list">{ for rows.iter().map(item) }</ul> }
+            } }
+        </section>
+    }
+}
