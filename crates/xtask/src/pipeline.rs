@@ -91,7 +91,10 @@ pub fn test(env: &Env) -> Result {
     step(1, "cargo fmt --check");
     run(cargo(env).args(["fmt", "--all", "--check"]))?;
 
-    step(2, "clippy (native, then wasm32)");
+    step(
+        2,
+        "clippy (native, then wasm32) and cargo doc without warnings",
+    );
     run(cargo(env).args([
         "clippy",
         "--workspace",
@@ -111,6 +114,9 @@ pub fn test(env: &Env) -> Result {
         wasm_clippy.args(["-p", c]);
     }
     run(wasm_clippy.args(["--", "-D", "warnings"]))?;
+    run(cargo(env)
+        .args(["doc", "--workspace", "--no-deps", "--quiet"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
 
     step(3, "native cargo test --workspace");
     run_counted(cargo(env).args(["test", "--workspace"]), &mut tally)?;

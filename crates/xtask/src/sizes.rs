@@ -18,7 +18,9 @@ pub struct Row {
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if hidden {
             continue;
         } else if path.is_dir() {
