@@ -2,14 +2,16 @@
 //!
 //! ```text
 //! starttls-playground list
-//! starttls-playground run <scenario> [--json] [--set key=value …]
+//! starttls-playground run <scenario> [--json] [--pcapng FILE] [--set key=value …]
 //! starttls-playground handshake [--json]
 //! ```
 //!
 //! `run` prints a transcript with swaks-like markers (`->`/`<-` cleartext, `~>`/`<~` under
 //! TLS, `**` the attacker, `!!` enforcement and discards, `==` decisions), or the whole trace
 //! as JSON. `--set` overrides a scenario field by its dotted path, e.g.
-//! `--set server.require_tls=true --set client.tls=Never`.
+//! `--set server.require_tls=true --set client.tls=Never`. `--pcapng FILE` also writes the
+//! dialogue as a capture, and its TLS secrets beside it (`FILE` with the extension `keylog`),
+//! so that Wireshark decrypts the SMTP inside TLS.
 //!
 //! Exit codes: 0 the scenario ran and reached its expected outcome; 1 it ran but missed its
 //! expected outcome (the mismatches are printed on stderr); 2 bad usage, an unknown scenario
@@ -22,7 +24,7 @@ use starttls_sim::{Engine, scenario, transcript};
 
 const USAGE: &str = "usage:
   starttls-playground list
-  starttls-playground run <scenario> [--json] [--set key=value ...]
+  starttls-playground run <scenario> [--json] [--pcapng FILE] [--set key=value ...]
   starttls-playground handshake [--json]";
 
 fn usage(msg: &str) -> ExitCode {
@@ -64,11 +66,16 @@ fn list() -> ExitCode {
 fn run(args: &[String]) -> ExitCode {
     let mut id = None;
     let mut json = false;
+    let mut pcap: Option<std::path::PathBuf> = None;
     let mut overrides = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--pcapng" => match it.next() {
+                Some(path) => pcap = Some(path.into()),
+                None => return usage("--pcapng needs a file name"),
+            },
             "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
                 Some((k, v)) => overrides.push((k.to_string(), v.to_string())),
                 None => return usage("--set needs key=value"),
@@ -100,6 +107,23 @@ fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    if let Some(path) = &pcap {
+        let keylog = path.with_extension("keylog");
+        let written = starttls_sim::export::pcapng(&trace, scenario.tls.now_unix)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+            })
+            .and_then(|()| {
+                std::fs::write(&keylog, starttls_sim::export::key_log(&trace))
+                    .map_err(|e| format!("{}: {e}", keylog.display()))
+            });
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+        eprintln!("wrote {} and {}", path.display(), keylog.display());
+    }
     if json {
         match serde_json::to_string_pretty(&trace) {
             Ok(text) => println!("{text}"),

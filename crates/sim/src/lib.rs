@@ -9,6 +9,7 @@
 pub mod attacker;
 pub mod clock;
 pub mod engine;
+pub mod export;
 pub mod handshake;
 mod hex;
 pub mod pki;

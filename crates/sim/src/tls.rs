@@ -88,6 +88,32 @@ pub struct CertFinding {
     pub problem: Option<String>,
 }
 
+/// The TLS secrets of a session in the NSS key log format, so that Wireshark can decrypt an
+/// exported capture. Filled by rustls through [`rustls::KeyLog`].
+#[derive(Debug, Default)]
+pub struct KeyLogRecorder {
+    lines: Mutex<Vec<String>>,
+}
+
+impl KeyLogRecorder {
+    /// The recorded lines, `LABEL <client_random hex> <secret hex>`.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl rustls::KeyLog for KeyLogRecorder {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push(format!(
+                "{label} {} {}",
+                crate::hex::encode(client_random),
+                crate::hex::encode(secret)
+            ));
+        }
+    }
+}
+
 /// Where the client's verifier writes its [`CertFinding`], shared with the engine.
 pub type SharedFinding = Arc<Mutex<Option<CertFinding>>>;
 
@@ -198,6 +224,7 @@ pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, Sim
 pub fn client_connection(
     settings: &TlsSettings,
     server_name: &str,
+    key_log: Arc<KeyLogRecorder>,
 ) -> Result<(ClientConnection, SharedFinding), SimError> {
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
@@ -216,12 +243,13 @@ pub fn client_connection(
         .with_protocol_versions(&versions(&settings.client_versions))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = if settings.client_certificate {
+    let mut config = if settings.client_certificate {
         let (chain, key) = client_identity()?;
         builder.with_client_auth_cert(chain, key)?
     } else {
         builder.with_no_client_auth()
     };
+    config.key_log = key_log;
     let name = ServerName::try_from(server_name.to_string())
         .map_err(|e| SimError::Config(format!("server name {server_name:?}: {e}")))?;
     Ok((ClientConnection::new(Arc::new(config), name)?, finding))

@@ -73,6 +73,9 @@ pub struct WireView {
     pub plaintext: Option<String>,
     /// What the attacker on the wire can read of this flight.
     pub attacker_reads: String,
+    /// An attacker's step: these bytes replace the flight of the step just before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rewrites_previous: bool,
     /// The SMTP commands or replies the sender put in this flight.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smtp: Vec<SmtpItem>,
@@ -200,4 +203,8 @@ pub struct Trace {
     pub steps: Vec<Step>,
     /// How it ended.
     pub outcome: Outcome,
+    /// The TLS secrets in the NSS key log format (one line each), so that an exported capture
+    /// can be decrypted in Wireshark. A simulation's keys protect nothing real.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_log: Vec<String>,
 }

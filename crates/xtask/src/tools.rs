@@ -209,7 +209,8 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
     ensure_wasm_target()?;
     let mut debs = vec!["clang", "gzip"];
     if purpose == Purpose::Test {
-        debs.extend(["chromium", "chromium-driver"]);
+        // tshark opens the exported capture in a test (crates/sim/tests/pcapng.rs).
+        debs.extend(["chromium", "chromium-driver", "tshark"]);
     }
     ensure_debs(&debs)?;
     ensure_npm(&e2e, &path)?;

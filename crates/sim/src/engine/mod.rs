@@ -76,6 +76,7 @@ pub struct Engine {
     /// Set while the server's flight carrying its 220 to STARTTLS is emitted.
     sending_220: bool,
     known: (Vec<KnowledgeItem>, Vec<KnowledgeItem>),
+    key_log: std::sync::Arc<tls::KeyLogRecorder>,
     steps: Vec<Step>,
     outcome: Outcome,
 }
@@ -122,6 +123,7 @@ impl Engine {
             injected_replies,
             sending_220: false,
             known: (Vec::new(), Vec::new()),
+            key_log: Default::default(),
             steps: Vec::new(),
             outcome: Outcome::default(),
         })
@@ -204,6 +206,7 @@ impl Engine {
             scenario: self.scenario.clone(),
             steps: self.steps.clone(),
             outcome,
+            key_log: self.key_log.lines(),
         }
     }
 
@@ -257,6 +260,7 @@ impl Engine {
             records: Vec::new(),
             plaintext: Some(narrate::escape(bytes)),
             attacker_reads: "everything: the attacker wrote it".into(),
+            rewrites_previous: false,
             smtp: Vec::new(),
         };
         self.push(
@@ -509,7 +513,8 @@ impl Engine {
             ClientEvent::StartTls { .. } => {
                 if self.client_tls.is_none() {
                     let name = self.client.policy().expected_server_name.clone();
-                    let (conn, finding) = tls::client_connection(&self.settings, &name)?;
+                    let (conn, finding) =
+                        tls::client_connection(&self.settings, &name, self.key_log.clone())?;
                     self.client_tls = Some(conn);
                     self.finding = Some(finding);
                 } else {
@@ -766,6 +771,7 @@ impl Engine {
             } else {
                 "everything, and it can rewrite it".into()
             },
+            rewrites_previous: true,
             smtp: Vec::new(),
         };
         let rules = narrate::attack_rules(&self.attack);

@@ -205,6 +205,7 @@ pub fn flight(
             records,
             plaintext: plaintext.map(escape),
             attacker_reads,
+            rewrites_previous: false,
             smtp,
         },
     }
