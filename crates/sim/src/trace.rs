@@ -208,3 +208,89 @@ pub struct Trace {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_log: Vec<String>,
 }
+
+/// Why an imported trace was refused: the field at fault (a JSON path such as
+/// `steps[3].kind`) and the position in the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message} (line {line}, column {column})")]
+pub struct ImportError {
+    /// The JSON path of the field at fault; `.` for the document itself.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// 1-based line of the error in the text (0 when not known).
+    pub line: usize,
+    /// 1-based column of the error in the text (0 when not known).
+    pub column: usize,
+}
+
+impl Trace {
+    /// The trace as pretty JSON, the export format.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Parses an exported trace. Refuses other schema versions, and names the field and the
+    /// position of any error; never panics, whatever the input.
+    pub fn from_json(text: &str) -> Result<Trace, ImportError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        // Read the version first, so that a trace from a newer schema gets a clear message.
+        let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| ImportError {
+            path: ".".into(),
+            message: format!("not JSON: {e}"),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        match probe
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(ImportError {
+                    path: "schema_version".into(),
+                    message: format!(
+                        "this is schema version {v}; this playground reads version {SCHEMA_VERSION}"
+                    ),
+                    line: 0,
+                    column: 0,
+                });
+            }
+            None => {
+                return Err(ImportError {
+                    path: "schema_version".into(),
+                    message: "missing: not a STARTTLS Playground trace".into(),
+                    line: 0,
+                    column: 0,
+                });
+            }
+        }
+        let trace: Trace = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ImportError {
+                path,
+                message: inner.to_string(),
+                line: inner.line(),
+                column: inner.column(),
+            }
+        })?;
+        de.end().map_err(|e| ImportError {
+            path: ".".into(),
+            message: format!("trailing characters: {e}"),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        for (i, step) in trace.steps.iter().enumerate() {
+            if step.index != i {
+                return Err(ImportError {
+                    path: format!("steps[{i}].index"),
+                    message: format!("expected {i}, found {}", step.index),
+                    line: 0,
+                    column: 0,
+                });
+            }
+        }
+        Ok(trace)
+    }
+}

@@ -117,3 +117,45 @@ fn transcripts_use_the_swaks_like_markers() {
             .contains("!! 530 enforced: MAIL refused with 530 5.7.0")
     );
 }
+
+#[test]
+fn imports_name_the_field_and_position_of_errors() {
+    let trace = Engine::simulate(&scenario::find("happy-path").unwrap()).unwrap();
+    let json = trace.to_json();
+    assert_eq!(Trace::from_json(&json).unwrap(), trace);
+
+    let bad_kind = json.replacen("\"kind\": \"bytes\"", "\"kind\": \"teleport\"", 1);
+    let bad_kind = if bad_kind == json {
+        json.replacen("\"kind\": \"reply\"", "\"kind\": \"teleport\"", 1)
+    } else {
+        bad_kind
+    };
+    let err = Trace::from_json(&bad_kind).unwrap_err();
+    assert!(
+        err.path.starts_with("steps[") && err.path.ends_with("].kind"),
+        "{err}"
+    );
+    assert!(err.message.contains("teleport") && err.line > 0, "{err}");
+
+    let err =
+        Trace::from_json(&json.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1))
+            .unwrap_err();
+    assert_eq!(err.path, "schema_version");
+    let err = Trace::from_json("{\"steps\": []}").unwrap_err();
+    assert_eq!(err.path, "schema_version");
+    let err = Trace::from_json("not json").unwrap_err();
+    assert_eq!((err.path.as_str(), err.line), (".", 1));
+    let err = Trace::from_json(&json.replacen("\"index\": 1,", "\"index\": 7,", 1)).unwrap_err();
+    assert_eq!(err.path, "steps[1].index", "{err}");
+    // Arbitrary bytes never panic.
+    for junk in [
+        "",
+        "{",
+        "[]",
+        "{\"schema_version\": 1}",
+        "\u{0}\u{1}",
+        "{\"schema_version\": 1, \"steps\": 5}",
+    ] {
+        assert!(Trace::from_json(junk).is_err(), "{junk:?}");
+    }
+}
