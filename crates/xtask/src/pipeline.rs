@@ -12,7 +12,9 @@ const WASM_CRATES: [&str; 3] = ["starttls-protocol", "starttls-sim", "starttls-w
 
 fn cargo(env: &Env) -> Command {
     let mut c = Command::new("cargo");
-    c.current_dir(root()).env("PATH", &env.path);
+    c.current_dir(root())
+        .env("PATH", &env.path)
+        .env("CARGO_TARGET_DIR", &env.target_dir);
     c
 }
 
@@ -20,6 +22,7 @@ fn cargo(env: &Env) -> Command {
 pub fn serve(env: &Env) -> Result {
     say(&format!("serving on http://{SERVE_ADDRESS}:{SERVE_PORT}/"));
     run(Command::new("trunk")
+        .env("CARGO_TARGET_DIR", &env.target_dir)
         .args([
             "serve",
             "--address",
@@ -143,6 +146,7 @@ pub fn test(env: &Env) -> Result {
 
     step(5, "trunk build --release");
     run(Command::new("trunk")
+        .env("CARGO_TARGET_DIR", &env.target_dir)
         .args(["build", "--release"])
         .current_dir(&root)
         .env("PATH", &env.path))?;

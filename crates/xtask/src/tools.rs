@@ -28,6 +28,21 @@ pub struct Env {
     pub path: String,
     /// The wasm-bindgen version read from Cargo.lock.
     pub wasm_bindgen: String,
+    /// Cargo's target directory for the builds the commands run: `$CARGO_TARGET_DIR` if set,
+    /// else a cache outside the clone (`~/.cache/starttls-playground/target`), so that a fresh
+    /// clone (as in CI) reuses the compiled dependencies of earlier runs.
+    pub target_dir: PathBuf,
+}
+
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| root().join("target"))
+        .join("starttls-playground/target")
 }
 
 pub fn say(msg: &str) {
@@ -239,5 +254,11 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         .args(["fetch", "--quiet"])
         .current_dir(&root)
         .env("PATH", &path))?;
-    Ok(Env { path, wasm_bindgen })
+    let target_dir = target_dir();
+    say(&format!("cargo target directory: {}", target_dir.display()));
+    Ok(Env {
+        path,
+        wasm_bindgen,
+        target_dir,
+    })
 }
