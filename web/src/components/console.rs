@@ -43,8 +43,12 @@ pub fn Console(props: &ConsoleProps) -> Html {
                 .map(|s| s.value())
                 .unwrap_or_default();
             let entry = match which.as_str() {
-                "inject-c2s" => ConsoleInput::Injection(Direction::ClientToServer, typed_bytes(&text)),
-                "inject-s2c" => ConsoleInput::Injection(Direction::ServerToClient, typed_bytes(&text)),
+                "inject-c2s" => {
+                    ConsoleInput::Injection(Direction::ClientToServer, typed_bytes(&text))
+                }
+                "inject-s2c" => {
+                    ConsoleInput::Injection(Direction::ServerToClient, typed_bytes(&text))
+                }
                 _ => ConsoleInput::ClientLine(text),
             };
             d.dispatch(Action::Console(entry));
@@ -58,7 +62,7 @@ pub fn Console(props: &ConsoleProps) -> Html {
                 <label class="console-mode">
                     <span class="label">{ "Who types" }</span>
                     <select ref={mode} data-testid="console-mode">
-                        <option value="client">{ "the client: an SMTP line" }</option>
+                        <option value="client" selected=true>{ "the client: an SMTP line" }</option>
                         <option value="inject-c2s">{ "the attacker: bytes to the server" }</option>
                         <option value="inject-s2c">{ "the attacker: bytes to the client" }</option>
                     </select>

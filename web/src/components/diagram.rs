@@ -36,17 +36,9 @@ fn lane_x(actor: Actor) -> f64 {
 /// A padlock, closed (TLS) or open (cleartext), centred on (x, y).
 fn lock(x: f64, y: f64, closed: bool) -> Html {
     let shackle = if closed {
-        format!(
-            "M{} {} v-3 a3.5 3.5 0 0 1 7 0 v3",
-            x - 3.5,
-            y - 1.0
-        )
+        format!("M{} {} v-3 a3.5 3.5 0 0 1 7 0 v3", x - 3.5, y - 1.0)
     } else {
-        format!(
-            "M{} {} v-3 a3.5 3.5 0 0 1 7 0 v-1",
-            x - 3.5,
-            y - 1.0
-        )
+        format!("M{} {} v-3 a3.5 3.5 0 0 1 7 0 v-1", x - 3.5, y - 1.0)
     };
     let class = if closed { "lock closed" } else { "lock open" };
     html! {

@@ -39,7 +39,12 @@ fn banner(r: &Refusal) -> Html {
     }
 }
 
-fn side(name: &str, state: &str, tls: &starttls_protocol::tls::TlsState, verdict: &starttls_protocol::tls::SecurityVerdict) -> Html {
+fn side(
+    name: &str,
+    state: &str,
+    tls: &starttls_protocol::tls::TlsState,
+    verdict: &starttls_protocol::tls::SecurityVerdict,
+) -> Html {
     let (tls_class, tls_label) = tls_badge(tls);
     let (verdict_class, verdict_label) = verdict_badge(verdict);
     html! {

@@ -34,7 +34,10 @@ pub struct CitationProps {
 pub fn RuleCitation(props: &CitationProps) -> Html {
     let rule = props.rule.rule();
     let level = rule.level.as_str();
-    let level_class = format!("level level-{}", level.to_ascii_lowercase().replace(' ', "-"));
+    let level_class = format!(
+        "level level-{}",
+        level.to_ascii_lowercase().replace(' ', "-")
+    );
     html! {
         <li class={classes!("citation", props.broken.then_some("broken"))}
             data-testid="rule-citation" data-rule={props.rule.as_str()}>

@@ -24,8 +24,12 @@ pub struct KnowledgeProps {
 
 fn item(row: &KnowledgeRow) -> Html {
     let badge = match row.provenance {
-        Provenance::Cleartext => html! { <span class="badge prov-clear" title="learnt in cleartext">{ icon(Icon::Unlock) }{ " cleartext" }</span> },
-        Provenance::Tls => html! { <span class="badge prov-tls" title="learnt under TLS">{ icon(Icon::Lock) }{ " TLS" }</span> },
+        Provenance::Cleartext => {
+            html! { <span class="badge prov-clear" title="learnt in cleartext">{ icon(Icon::Unlock) }{ " cleartext" }</span> }
+        }
+        Provenance::Tls => {
+            html! { <span class="badge prov-tls" title="learnt under TLS">{ icon(Icon::Lock) }{ " TLS" }</span> }
+        }
     };
     let note = match (row.state, row.rule) {
         (ItemState::Discarded, Some(rule)) => html! {

@@ -34,6 +34,10 @@ fn field(f: &Field, root: &Value, changed: bool, d: &UseReducerDispatcher<AppSta
     let current = lookup(root, f.key);
     let testid = format!("policy-{}", f.key);
     let key = f.key.to_string();
+    let kind_class = match f.kind {
+        FieldKind::Toggle => "toggle",
+        FieldKind::Select(_) => "select",
+    };
     let control = match &f.kind {
         FieldKind::Toggle => {
             let d = d.clone();
@@ -42,7 +46,10 @@ fn field(f: &Field, root: &Value, changed: bool, d: &UseReducerDispatcher<AppSta
                     .target()
                     .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
                 {
-                    d.dispatch(Action::SetOverride(key.clone(), input.checked().to_string()));
+                    d.dispatch(Action::SetOverride(
+                        key.clone(),
+                        input.checked().to_string(),
+                    ));
                 }
             });
             html! {
@@ -76,10 +83,12 @@ fn field(f: &Field, root: &Value, changed: bool, d: &UseReducerDispatcher<AppSta
         }
     };
     html! {
-        <label class={classes!("field", f.teaching.then_some("teaching"), changed.then_some("changed"))}>
+        <label class={classes!("field", kind_class, f.teaching.then_some("teaching"), changed.then_some("changed"))}>
             { control }
-            <span class="field-label">{ f.label }</span>
-            { for f.rule.map(|r| html! { <span class="rule-id">{ r.as_str() }</span> }) }
+            <span class="field-label">
+                { f.label }
+                { for f.rule.map(|r| html! { <>{ " " }<span class="rule-id">{ r.as_str() }</span></> }) }
+            </span>
         </label>
     }
 }

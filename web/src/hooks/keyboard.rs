@@ -67,30 +67,32 @@ pub fn shortcut_for(key: &str, target_tag: &str) -> Option<Action> {
 #[hook]
 pub fn use_keyboard(dispatcher: UseReducerDispatcher<AppState>) {
     use_effect_with((), move |_| {
-        let listener = web_sys::window().and_then(|w| w.document()).map(|document| {
-            EventListener::new_with_options(
-                &document,
-                "keydown",
-                EventListenerOptions::enable_prevent_default(),
-                move |event| {
-                    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-                        return;
-                    };
-                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
-                        return;
-                    }
-                    let tag = event
-                        .target()
-                        .and_then(|t| t.dyn_into::<Element>().ok())
-                        .map(|e| e.tag_name())
-                        .unwrap_or_default();
-                    if let Some(action) = shortcut_for(&event.key(), &tag) {
-                        event.prevent_default();
-                        dispatcher.dispatch(action);
-                    }
-                },
-            )
-        });
+        let listener = web_sys::window()
+            .and_then(|w| w.document())
+            .map(|document| {
+                EventListener::new_with_options(
+                    &document,
+                    "keydown",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |event| {
+                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                            return;
+                        };
+                        if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                            return;
+                        }
+                        let tag = event
+                            .target()
+                            .and_then(|t| t.dyn_into::<Element>().ok())
+                            .map(|e| e.tag_name())
+                            .unwrap_or_default();
+                        if let Some(action) = shortcut_for(&event.key(), &tag) {
+                            event.prevent_default();
+                            dispatcher.dispatch(action);
+                        }
+                    },
+                )
+            });
         move || drop(listener)
     });
 }

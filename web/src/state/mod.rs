@@ -192,8 +192,7 @@ impl Reducible for AppState {
         let last = self.len().saturating_sub(1);
         let next = match action {
             Action::Select(id) => {
-                if id == self.scenario_id && self.overrides.is_empty() && self.console.is_empty()
-                {
+                if id == self.scenario_id && self.overrides.is_empty() && self.console.is_empty() {
                     return self;
                 }
                 next.scenario_id = id;

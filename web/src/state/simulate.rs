@@ -51,7 +51,9 @@ pub fn simulate(scenario: &Scenario, console: &[ConsoleEntry]) -> Result<Simulat
         console_marks.push(engine.step_count());
         match &entry.input {
             ConsoleInput::ClientLine(line) => engine.push_client_line(line)?,
-            ConsoleInput::Injection(direction, bytes) => engine.push_injection(*direction, bytes)?,
+            ConsoleInput::Injection(direction, bytes) => {
+                engine.push_injection(*direction, bytes)?
+            }
         }
     }
     engine.run()?;

@@ -5,7 +5,7 @@ use starttls_protocol::client::ClientEvent;
 use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance};
 use starttls_protocol::rules::RuleId;
 use starttls_protocol::server::ServerEvent;
-use starttls_sim::trace::{Detail, Step, StepKind, Trace};
+use starttls_sim::trace::{Detail, Step, Trace};
 
 /// Which side's panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,10 +228,4 @@ pub fn knowledge_rows(trace: &Trace, index: usize, side: Side) -> Vec<KnowledgeR
         }
     }
     rows
-}
-
-/// Whether the step is one where a side discards (or keeps against the rules) what it
-/// learnt in cleartext.
-pub fn is_discard_step(step: &Step) -> bool {
-    step.kind == StepKind::KnowledgeDiscarded
 }

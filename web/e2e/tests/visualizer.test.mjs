@@ -1,0 +1,401 @@
+// The visualizer, in real Chromium against the trunk-built dist/: every scenario stepped with
+// the Next button and with the keyboard; the knowledge discard of the happy path; the 530 and
+// 554 banners; compliant versus vulnerable injection; policies and console; screenshots of key
+// steps; and the performance figures, printed as TAP comments. No fixed sleeps: every wait is
+// on page state.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import path from "node:path";
+import zlib from "node:zlib";
+import { serveDist, launchBrowser, openPage, screenshot as fullPageShot, distDir } from "./harness.mjs";
+
+let server;
+let browser;
+/** Steps per scenario, filled by the stepping test (the perf test uses the largest). */
+const stepCounts = new Map();
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A full-page screenshot from the top of the page (clicks in the diagram may scroll it). */
+async function screenshot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  return fullPageShot(page, name);
+}
+
+const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Resolves to [current, total] once the counter reads "N / M". */
+async function counter(page) {
+  const text = await byId(page, "step-counter").textContent();
+  const m = text.match(/^(\d+) \/ (\d+)$/);
+  assert.ok(m, `counter text ${text}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Waits until the counter shows step `n` (1-based). */
+async function waitStep(page, n) {
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="step-counter"]')?.textContent.startsWith(`${n} / `),
+    n,
+    { polling: "raf", timeout: 10_000 },
+  );
+}
+
+/** Opens the app on a scenario, ready at step 1. */
+async function open(id, options) {
+  const page = await openPage(browser, `${server.url}?scenario=${id}`, options);
+  await page.waitForFunction(
+    () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+    null,
+    { timeout: 30_000 },
+  );
+  assert.equal(await page.locator('[data-testid="scenario-select"]').inputValue(), id);
+  return page;
+}
+
+/** Goes to step index `i` (0-based) by clicking it in the diagram. */
+async function gotoIndex(page, i) {
+  await page.locator(`[data-testid="diagram-step"][data-index="${i}"]`).click();
+  await waitStep(page, i + 1);
+}
+
+async function indexOf(page, selector) {
+  const el = page.locator(`[data-testid="diagram-step"]${selector}`).first();
+  return Number(await el.getAttribute("data-index"));
+}
+
+async function scenarioIds(page) {
+  return page.$$eval('[data-testid="scenario-select"] option', (os) => os.map((o) => o.value));
+}
+
+test("every scenario steps from first to last with the Next button, without console errors", async () => {
+  const page = await open("happy-path");
+  const ids = await scenarioIds(page);
+  assert.ok(ids.length >= 20, `${ids.length} scenarios`);
+  for (const id of ids) {
+    await page.locator('[data-testid="scenario-select"]').selectOption(id);
+    await page.waitForFunction(
+      () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+    );
+    const [, total] = await counter(page);
+    stepCounts.set(id, total);
+    assert.equal(await page.locator('[data-testid="diagram-step"]').count(), total, id);
+    assert.ok(await byId(page, "step-first").isDisabled(), `${id}: first is disabled at step 1`);
+    for (let n = 2; n <= total; n++) {
+      await byId(page, "step-next").click();
+      await waitStep(page, n);
+    }
+    assert.ok(await byId(page, "step-next").isDisabled(), `${id}: next is disabled at the end`);
+    const current = page.locator('[data-testid="diagram-step"][data-current="true"]');
+    assert.equal(await current.getAttribute("data-index"), String(total - 1), id);
+    assert.equal(await byId(page, "explanation").count(), 1);
+  }
+  assert.deepEqual(page.errors, []);
+  console.log(`# stepped ${ids.length} scenarios, ${[...stepCounts.values()].reduce((a, b) => a + b, 0)} steps, with the Next button`);
+  await page.context().close();
+});
+
+test("every scenario steps with the keyboard: → ← Home End, and ? lists the shortcuts", async () => {
+  const page = await open("happy-path");
+  const ids = await scenarioIds(page);
+  for (const id of ids) {
+    await page.locator('[data-testid="scenario-select"]').selectOption(id);
+    await page.waitForFunction(
+      () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+    );
+    // Keys go to the page, not to the select that has focus after choosing.
+    await page.locator("h1").click();
+    const [, total] = await counter(page);
+    for (let n = 2; n <= total; n++) {
+      await page.keyboard.press("ArrowRight");
+      await waitStep(page, n);
+    }
+    await page.keyboard.press("ArrowLeft");
+    await waitStep(page, Math.max(1, total - 1));
+    await page.keyboard.press("Home");
+    await waitStep(page, 1);
+    await page.keyboard.press("End");
+    await waitStep(page, total);
+  }
+  await page.keyboard.press("?");
+  await byId(page, "shortcuts").waitFor();
+  assert.match(await byId(page, "shortcuts").textContent(), /Home/);
+  await page.keyboard.press("Escape");
+  await byId(page, "shortcuts").waitFor({ state: "detached" });
+  // Space plays and pauses.
+  await page.keyboard.press("Home");
+  await waitStep(page, 1);
+  await page.keyboard.press(" ");
+  await page.locator('[data-testid="step-play"][data-playing="true"]').waitFor();
+  await page.keyboard.press(" ");
+  await page.locator('[data-testid="step-play"][data-playing="false"]').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("happy path: the handshake discards cleartext knowledge, the second EHLO fills it again", async () => {
+  const page = await open("happy-path", { viewport: { width: 1400, height: 1000 } });
+  const serverDiscard = await indexOf(page, '[data-kind="knowledge-discarded"][data-actor="server"]');
+  await gotoIndex(page, serverDiscard);
+  const client = byId(page, "knowledge-client");
+  const server = byId(page, "knowledge-server");
+  const ext = client.locator('[data-testid="knowledge-item"][data-key="Extensions"]');
+  assert.equal(await ext.count(), 1);
+  assert.equal(await ext.getAttribute("data-state"), "discarded");
+  assert.equal(await ext.getAttribute("data-provenance"), "cleartext");
+  assert.match(await ext.textContent(), /CLIENT-DISCARD/);
+  const name = server.locator('[data-testid="knowledge-item"][data-key="ClientName"]');
+  assert.equal(await name.getAttribute("data-state"), "discarded");
+  assert.match(await name.textContent(), /SERVER-DISCARD/);
+  assert.equal(await page.locator('[data-testid="rule-citation"][data-rule="SERVER-DISCARD"]').count(), 1);
+  assert.match(await byId(page, "rule-citation").first().textContent(), /MUST/);
+  assert.match(await byId(page, "announcer").textContent(), /forgets/);
+  await screenshot(page, "knowledge-discard");
+
+  // The handshake is bracketed and drawn as TLS.
+  await byId(page, "handshake-bracket").waitFor();
+  assert.equal(await page.locator(`[data-testid="diagram-step"][data-index="${serverDiscard}"]`).getAttribute("data-tls"), "true");
+  assert.equal(await page.locator('[data-testid="diagram-step"][data-index="0"]').getAttribute("data-tls"), "false");
+
+  // After the second EHLO: the list is learnt again, under TLS, and holds no STARTTLS.
+  const refill = await indexOf(page, '[data-kind="knowledge-learnt"][data-actor="client"][data-tls="true"]');
+  assert.ok(refill > serverDiscard);
+  await gotoIndex(page, refill);
+  const items = client.locator('[data-testid="knowledge-item"][data-key="Extensions"]');
+  assert.equal(await items.count(), 1);
+  assert.equal(await items.getAttribute("data-state"), "known");
+  assert.equal(await items.getAttribute("data-provenance"), "tls");
+  assert.doesNotMatch(await items.textContent(), /STARTTLS/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("TLS required: the server's 530 is a banner naming the refused command", async () => {
+  const page = await open("tls-required-530", { viewport: { width: 1400, height: 1000 } });
+  const step = await indexOf(page, '[data-replies*="530"]');
+  await gotoIndex(page, step);
+  const banners = byId(page, "reply-banner");
+  assert.ok((await banners.count()) >= 1);
+  assert.equal(await banners.first().getAttribute("data-code"), "530");
+  assert.equal(await banners.first().getAttribute("data-command"), "MAIL");
+  assert.match(await banners.first().textContent(), /5\.7\.0/);
+  assert.match(await banners.first().textContent(), /REQUIRE-530/);
+  assert.equal(await page.locator('[data-testid="rule-citation"][data-rule="REQUIRE-530"]').count(), 1);
+  await screenshot(page, "banner-530");
+  // No banner on other steps.
+  await gotoIndex(page, 0);
+  assert.equal(await banners.count(), 0);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("554 scenarios: a 554 banner for every command but QUIT once the session is judged insufficient", async () => {
+  for (const id of ["server-554-no-client-cert", "server-554-tls12-below-minimum"]) {
+    const page = await open(id);
+    const first = await indexOf(page, '[data-replies*="554"]');
+    const replySteps = await page.$$eval('[data-testid="diagram-step"][data-kind="reply"]', (els) =>
+      els.map((e) => ({ index: Number(e.dataset.index), replies: e.dataset.replies })),
+    );
+    let banners = 0;
+    for (const { index, replies } of replySteps.filter((s) => s.index >= first)) {
+      await gotoIndex(page, index);
+      const list = replies.split(";").filter(Boolean);
+      const notQuit = list.filter((r) => !r.endsWith(" QUIT"));
+      assert.ok(notQuit.every((r) => r.startsWith("554 ")), `${id}: ${replies}`);
+      const codes = await byId(page, "reply-banner").evaluateAll((els) => els.map((e) => e.dataset.code));
+      assert.deepEqual(codes, notQuit.map(() => "554"), `${id} step ${index + 1}: ${replies}`);
+      banners += codes.length;
+    }
+    assert.ok(banners >= 1, id);
+    await gotoIndex(page, first);
+    assert.match(await byId(page, "reply-banner").first().textContent(), /SERVER-554/);
+    assert.match(await byId(page, "badges-server").textContent(), /insufficient/);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+/** The server's (or client's) BufferedInput rows at the last step. */
+async function bufferedStates(page, panel) {
+  await page.keyboard.press("End");
+  const [, total] = await counter(page);
+  await waitStep(page, total);
+  return byId(page, panel)
+    .locator('[data-testid="knowledge-item"][data-key="BufferedInput"]')
+    .evaluateAll((els) => els.map((e) => e.dataset.state));
+}
+
+test("injection: compliant sides discard what the attacker injected, vulnerable ones are flagged", async () => {
+  const cases = [
+    ["command-injection-compliant", "knowledge-server", "discarded"],
+    ["command-injection-vulnerable", "knowledge-server", "violation"],
+    ["response-injection-compliant", "knowledge-client", "discarded"],
+    ["response-injection-vulnerable", "knowledge-client", "violation"],
+  ];
+  for (const [id, panel, state] of cases) {
+    const page = await open(id);
+    await page.locator("h1").click();
+    assert.deepEqual(await bufferedStates(page, panel), [state], id);
+    // The attacker's rewrite is drawn on the wire lane.
+    assert.ok((await page.locator('[data-testid="diagram-step"][data-actor="attacker"]').count()) >= 1, id);
+    const brokenBySide = await page
+      .locator(`[data-testid="diagram-step"][data-violation="true"]:not([data-actor="attacker"])`)
+      .count();
+    if (state === "violation") assert.ok(brokenBySide >= 1, `${id}: the broken rule is marked in the diagram`);
+    else assert.equal(brokenBySide, 0, `${id}: no rule broken by a compliant side`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+test("policies: a non-compliant toggle re-simulates at once and keeps the step", async () => {
+  const page = await open("command-injection-compliant");
+  await page.locator("h1").click();
+  const discard = await indexOf(page, '[data-kind="knowledge-discarded"][data-actor="server"]');
+  await gotoIndex(page, discard);
+  await byId(page, "policy-panel").waitFor();
+  await page.locator('[data-testid="policy-server.teaching.process_plaintext_after_starttls"]').check();
+  await page.locator('[data-testid="policy-overrides"] code').first().waitFor();
+  const [n] = await counter(page);
+  assert.equal(n, discard + 1, "the step position is kept");
+  await page.locator("h1").click();
+  assert.deepEqual(await bufferedStates(page, "knowledge-server"), ["violation"]);
+  // An invalid policy shows the engine's error, not a blank page; Reset recovers.
+  await page.locator('[data-testid="policy-server.require_tls"]').check();
+  await byId(page, "error-panel").waitFor();
+  assert.match(await byId(page, "error-panel").textContent(), /configuration/);
+  await byId(page, "error-panel").locator("button").click();
+  await byId(page, "error-panel").waitFor({ state: "detached" });
+  await byId(page, "diagram").waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("console: a typed client command and an attacker injection append steps", async () => {
+  const page = await open("happy-path");
+  await page.locator("h1").click();
+  await page.keyboard.press("End");
+  const [, total] = await counter(page);
+  await waitStep(page, total);
+  await byId(page, "console-input").fill("NOOP");
+  await byId(page, "console-input").press("Enter");
+  await page.waitForFunction((t) => {
+    const m = document.querySelector('[data-testid="step-counter"]').textContent.match(/\/ (\d+)$/);
+    return m && Number(m[1]) > t;
+  }, total);
+  const [n, more] = await counter(page);
+  assert.ok(more > total && n > total, `${n} / ${more}`);
+  assert.match(await page.locator('[data-testid="diagram-step"][data-current="true"]').textContent(), /NOOP/);
+
+  await gotoIndex(page, 2);
+  await byId(page, "console-mode").selectOption("inject-s2c");
+  await byId(page, "console-input").fill("250 forged");
+  await byId(page, "console-send").click();
+  await page.locator('[data-testid="diagram-step"][data-current="true"][data-actor="attacker"]').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("wire view: hex with record boundaries, decoded handshake fields, what each reader sees", async () => {
+  const page = await open("happy-path", { viewport: { width: 1400, height: 1000 } });
+  const flight = await indexOf(page, '[data-kind="tls-flight"][data-actor="server"]');
+  await gotoIndex(page, flight);
+  const wire = byId(page, "wire-bytes");
+  assert.ok(Number(await wire.getAttribute("data-bytes")) > 100);
+  assert.ok((await wire.locator('[data-testid="wire-record"]').count()) >= 2);
+  assert.match(await wire.textContent(), /ServerHello/);
+  assert.match(await wire.textContent(), /TLS13_/);
+  assert.ok((await wire.locator(".hex-header").count()) >= 2, "record headers are marked in the dump");
+  assert.match(await byId(page, "attacker-reads").textContent(), /attacker/i);
+  await screenshot(page, "wire-view");
+  // Under TLS, the plaintext each endpoint reads is shown next to what the attacker reads.
+  const ehlo = await indexOf(page, '[data-kind="command"][data-tls="true"]');
+  await gotoIndex(page, ehlo);
+  assert.match(await byId(page, "wire-plaintext").textContent(), /EHLO/);
+  assert.match(await byId(page, "attacker-reads").textContent(), /encrypted/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("layout: usable at 360 px and on a 4K projector, in light and dark", async () => {
+  for (const [name, options] of [
+    ["phone-dark", { viewport: { width: 360, height: 740 }, colorScheme: "dark" }],
+    ["projector", { viewport: { width: 3840, height: 2160 }, colorScheme: "light" }],
+  ]) {
+    const page = await open("tls-required-530", options);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= options.viewport.width + 1, `${name}: no page-wide horizontal scroll (${width})`);
+    await byId(page, "step-next").click();
+    await waitStep(page, 2);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (options.colorScheme === "dark") assert.equal(bg, "rgb(13, 17, 23)");
+    else assert.equal(bg, "rgb(247, 248, 250)");
+    await screenshot(page, `layout-${name}`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+test("performance: first interactive render, median step change, transfer size", async () => {
+  const page = await open("happy-path");
+  const ready = await page.evaluate(
+    () => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN,
+  );
+  assert.ok(Number.isFinite(ready), "the app marks its first interactive render");
+  console.log(`# perf: navigation to first interactive render ${ready.toFixed(0)} ms`);
+
+  const largest = [...stepCounts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "second-starttls-compliant";
+  await page.locator('[data-testid="scenario-select"]').selectOption(largest);
+  await page.waitForFunction(
+    () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+  );
+  const times = await page.evaluate(async () => {
+    const next = document.querySelector('[data-testid="step-next"]');
+    const counterEl = document.querySelector('[data-testid="step-counter"]');
+    const task = () =>
+      new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(0);
+      });
+    const out = [];
+    while (!next.disabled) {
+      const before = counterEl.textContent;
+      const t0 = performance.now();
+      next.click();
+      while (counterEl.textContent === before) await Promise.resolve().then(task);
+      void document.body.offsetHeight; // include style and layout
+      out.push(performance.now() - t0);
+    }
+    return out;
+  });
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  const p95 = times[Math.floor(times.length * 0.95)];
+  console.log(
+    `# perf: step change on ${largest} (${times.length + 1} steps): median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1).toFixed(2)} ms`,
+  );
+  assert.ok(median <= 16, `median step change ${median} ms`);
+
+  let raw = 0;
+  let gzip = 0;
+  for (const entry of await fs.readdir(distDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const body = await fs.readFile(path.join(distDir, entry.name));
+    raw += body.length;
+    gzip += zlib.gzipSync(body, { level: 9 }).length;
+  }
+  console.log(`# perf: transfer size ${(raw / 1024).toFixed(0)} KiB raw, ${(gzip / 1024).toFixed(0)} KiB gzip (target 400 KB)`);
+  assert.ok(gzip < 600 * 1024, `gzip transfer ${gzip} bytes`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
