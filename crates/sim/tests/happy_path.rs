@@ -110,3 +110,59 @@ fn tls12_scenario_shows_the_certificate_in_cleartext() {
     );
     assert!(names.iter().any(|n| n == "ClientKeyExchange"), "{names:?}");
 }
+
+#[test]
+fn rule_client_discard_each_step_shows_exactly_what_it_discards() {
+    let trace = Engine::simulate(&scenario::find("happy-path").unwrap()).unwrap();
+    let discards: Vec<_> = trace
+        .steps
+        .iter()
+        .filter(|s| s.actor == Actor::Client && s.kind == StepKind::KnowledgeDiscarded)
+        .collect();
+    assert_eq!(discards.len(), 2, "greeting, then extensions");
+    assert_eq!(discards[0].discarded[0].key, KnowledgeKey::Greeting);
+    // One step at a time: at the first discard, the extension list is still shown.
+    assert!(
+        discards[0]
+            .client
+            .knowledge
+            .iter()
+            .any(|k| k.key == KnowledgeKey::Extensions)
+    );
+    assert!(
+        !discards[0]
+            .client
+            .knowledge
+            .iter()
+            .any(|k| k.key == KnowledgeKey::Greeting)
+    );
+    assert_eq!(discards[1].discarded[0].key, KnowledgeKey::Extensions);
+    assert!(discards[1].client.knowledge.is_empty());
+}
+
+#[test]
+fn rule_server_discard_buffered_plaintext_is_a_discarded_item() {
+    let trace = Engine::simulate(&scenario::find("command-injection-compliant").unwrap()).unwrap();
+    let step = trace
+        .steps
+        .iter()
+        .find(|s| matches!(&s.detail, Detail::Server(e) if matches!(e.as_ref(), ServerEvent::PlaintextDiscarded { .. })))
+        .expect("the server discards the injected plaintext");
+    assert!(!step.violation);
+    assert_eq!(step.discarded.len(), 1);
+    assert_eq!(step.discarded[0].key, KnowledgeKey::BufferedInput);
+    assert!(
+        step.discarded[0].value.contains("mallory"),
+        "{:?}",
+        step.discarded
+    );
+    let vulnerable =
+        Engine::simulate(&scenario::find("command-injection-vulnerable").unwrap()).unwrap();
+    let kept = vulnerable.steps.iter().find(|s| {
+        s.violation
+            && s.discarded
+                .iter()
+                .any(|k| k.key == KnowledgeKey::BufferedInput)
+    });
+    assert!(kept.is_some(), "the vulnerable server keeps it, flagged");
+}

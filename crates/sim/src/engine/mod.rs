@@ -77,6 +77,8 @@ pub struct Engine {
     sending_220: bool,
     known: (Vec<KnowledgeItem>, Vec<KnowledgeItem>),
     key_log: std::sync::Arc<tls::KeyLogRecorder>,
+    /// Items the next pushed step discards (or keeps against a rule).
+    pending_discard: Vec<KnowledgeItem>,
     steps: Vec<Step>,
     outcome: Outcome,
 }
@@ -124,6 +126,7 @@ impl Engine {
             sending_220: false,
             known: (Vec::new(), Vec::new()),
             key_log: Default::default(),
+            pending_discard: Vec::new(),
             steps: Vec::new(),
             outcome: Outcome::default(),
         })
@@ -299,6 +302,15 @@ impl Engine {
         if self.steps.len() >= MAX_STEPS {
             return;
         }
+        let discarded = std::mem::take(&mut self.pending_discard);
+        if !violation {
+            let known = if actor == Actor::Client {
+                &mut self.known.0
+            } else {
+                &mut self.known.1
+            };
+            known.retain(|k| !discarded.contains(k));
+        }
         let step = Step {
             index: self.steps.len(),
             actor,
@@ -309,16 +321,32 @@ impl Engine {
             text,
             rules,
             violation,
-            discarded: Vec::new(),
+            discarded,
             detail,
-            client: self.client.snapshot(),
-            server: self.server.snapshot(),
+            client: self.client_snapshot(),
+            server: self.server_snapshot(),
         };
         self.steps.push(step);
-        self.note_learnt();
     }
 
-    /// Adds a "knowledge learnt" step for each item a side holds now and did not before.
+    /// The client's snapshot, with the knowledge this trace has shown so far: the machine
+    /// reports a batch of events at once, and its knowledge may already be ahead of the step.
+    fn client_snapshot(&self) -> starttls_protocol::client::ClientSnapshot {
+        let mut snap = self.client.snapshot();
+        snap.knowledge = self.known.0.clone();
+        snap
+    }
+
+    /// The server's snapshot, with the knowledge shown so far (see [`Self::client_snapshot`]).
+    fn server_snapshot(&self) -> starttls_protocol::server::ServerSnapshot {
+        let mut snap = self.server.snapshot();
+        snap.knowledge = self.known.1.clone();
+        snap
+    }
+
+    /// Brings the shown knowledge in line with the machines once a batch of events has been
+    /// turned into steps: items a machine dropped without an event (an envelope after RSET or
+    /// after the message) go quietly, and each new item gets a "knowledge learnt" step.
     fn note_learnt(&mut self) {
         for actor in [Actor::Client, Actor::Server] {
             let now = if actor == Actor::Client {
@@ -326,42 +354,36 @@ impl Engine {
             } else {
                 self.server.knowledge()
             };
-            let before = if actor == Actor::Client {
-                &self.known.0
+            let known = if actor == Actor::Client {
+                &mut self.known.0
             } else {
-                &self.known.1
+                &mut self.known.1
             };
-            let fresh: Vec<KnowledgeItem> = now
-                .iter()
-                .filter(|i| !before.contains(i))
-                .cloned()
-                .collect();
-            if actor == Actor::Client {
-                self.known.0 = now;
-            } else {
-                self.known.1 = now;
-            }
+            known.retain(|k| now.contains(k));
+            let fresh: Vec<KnowledgeItem> =
+                now.iter().filter(|i| !known.contains(i)).cloned().collect();
             for item in fresh {
                 if self.steps.len() >= MAX_STEPS {
                     return;
                 }
+                if actor == Actor::Client {
+                    self.known.0.push(item.clone());
+                } else {
+                    self.known.1.push(item.clone());
+                }
                 let tls = item.provenance == starttls_protocol::knowledge::Provenance::Tls;
-                let step = Step {
-                    index: self.steps.len(),
+                let text = narrate::learnt(actor, &item);
+                self.push(
                     actor,
-                    kind: StepKind::KnowledgeLearnt,
-                    direction: None,
+                    StepKind::KnowledgeLearnt,
+                    None,
                     tls,
-                    bytes: None,
-                    text: narrate::learnt(actor, &item),
-                    rules: Vec::new(),
-                    violation: false,
-                    discarded: Vec::new(),
-                    detail: Detail::Note,
-                    client: self.client.snapshot(),
-                    server: self.server.snapshot(),
-                };
-                self.steps.push(step);
+                    None,
+                    text,
+                    Vec::new(),
+                    false,
+                    Detail::Note,
+                );
             }
         }
     }
@@ -374,6 +396,9 @@ impl Engine {
             any = true;
             self.on_server_event(event)?;
         }
+        if any {
+            self.note_learnt();
+        }
         Ok(any)
     }
 
@@ -382,6 +407,9 @@ impl Engine {
         while let Some(event) = self.client.poll_event() {
             any = true;
             self.on_client_event(event)?;
+        }
+        if any {
+            self.note_learnt();
         }
         Ok(any)
     }
@@ -571,27 +599,43 @@ impl Engine {
 
     fn push_event_step(&mut self, actor: Actor, tls: bool, detail: Detail) {
         let n = narrate::event(&detail);
-        let mut discarded = Vec::new();
-        match &detail {
-            Detail::Server(e) => {
-                if let ServerEvent::KnowledgeDiscarded { item, .. }
-                | ServerEvent::KnowledgeKept { item, .. } = e.as_ref()
-                {
-                    discarded.push(item.clone());
-                }
-            }
-            Detail::Client(e) => {
-                if let ClientEvent::KnowledgeDiscarded { item, .. }
-                | ClientEvent::KnowledgeKept { item, .. } = e.as_ref()
-                {
-                    discarded.push(item.clone());
-                }
-            }
-            _ => {}
-        }
         if n.skip {
             return;
         }
+        let buffered = |bytes: &str, known: &[KnowledgeItem]| {
+            known
+                .iter()
+                .find(|k| k.key == starttls_protocol::knowledge::KnowledgeKey::BufferedInput)
+                .cloned()
+                .unwrap_or(KnowledgeItem {
+                    key: starttls_protocol::knowledge::KnowledgeKey::BufferedInput,
+                    value: bytes.to_string(),
+                    provenance: starttls_protocol::knowledge::Provenance::Cleartext,
+                    learnt_at: 0,
+                })
+        };
+        let discarded = match &detail {
+            Detail::Server(e) => match e.as_ref() {
+                ServerEvent::KnowledgeDiscarded { item, .. }
+                | ServerEvent::KnowledgeKept { item, .. } => vec![item.clone()],
+                ServerEvent::PlaintextDiscarded { bytes, .. }
+                | ServerEvent::PlaintextRetained { bytes, .. } => {
+                    vec![buffered(bytes, &self.known.1)]
+                }
+                _ => Vec::new(),
+            },
+            Detail::Client(e) => match e.as_ref() {
+                ClientEvent::KnowledgeDiscarded { item, .. }
+                | ClientEvent::KnowledgeKept { item, .. } => vec![item.clone()],
+                ClientEvent::PlaintextDiscarded { bytes, .. }
+                | ClientEvent::PlaintextRetained { bytes, .. } => {
+                    vec![buffered(bytes, &self.known.0)]
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        self.pending_discard = discarded;
         self.push(
             actor,
             n.kind,
@@ -603,9 +647,6 @@ impl Engine {
             n.violation,
             detail,
         );
-        if let Some(last) = self.steps.last_mut() {
-            last.discarded = discarded;
-        }
     }
 
     // ----- sending ---------------------------------------------------------------------
