@@ -90,7 +90,7 @@ pub fn pump(client: &mut Connection, server: &mut Connection) -> Result<Vec<Flig
 /// A client that trusts the test CA and a server presenting the valid `mail.example.test`
 /// certificate, both TLS 1.3 only, on the simulated clock.
 pub fn demo_pair() -> Result<(Connection, Connection), SimError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::tls::provider();
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock::default());
     let client_config = ClientConfig::builder_with_details(provider.clone(), time.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])?

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientConnection, WebPkiServerVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::server::{ServerConnection, WebPkiClientVerifier};
 use rustls::time_provider::TimeProvider;
 use rustls::{
@@ -65,6 +65,61 @@ impl Default for TlsSettings {
             cert_check: CertCheck::Rustls,
             now_unix: SimClock::default().unix_seconds,
         }
+    }
+}
+
+/// The crypto the simulation offers: *ring*, restricted to what the test PKI needs. The
+/// certificates are ECDSA P-256, so RSA and P-384 are left out, which keeps their code out of
+/// the browser build. TLS 1.3 suites all stay; TLS 1.2 keeps its ECDHE-ECDSA suites.
+pub fn provider() -> Arc<CryptoProvider> {
+    use rustls::crypto::ring::{cipher_suite as cs, kx_group};
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            cs::TLS13_AES_256_GCM_SHA384,
+            cs::TLS13_AES_128_GCM_SHA256,
+            cs::TLS13_CHACHA20_POLY1305_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1],
+        signature_verification_algorithms: VERIFY_ALGS,
+        secure_random: &RingKeys,
+        key_provider: &RingKeys,
+    })
+}
+
+/// Signature checks for the test PKI: ECDSA P-256 with SHA-256 (and Ed25519).
+static VERIFY_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[webpki::ring::ECDSA_P256_SHA256, webpki::ring::ED25519],
+    mapping: &[
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[webpki::ring::ECDSA_P256_SHA256],
+        ),
+        (SignatureScheme::ED25519, &[webpki::ring::ED25519]),
+    ],
+};
+
+/// Randomness and private keys from *ring*, ECDSA and EdDSA keys only.
+#[derive(Debug)]
+struct RingKeys;
+
+impl rustls::crypto::SecureRandom for RingKeys {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom as _;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+impl rustls::crypto::KeyProvider for RingKeys {
+    fn load_private_key(
+        &self,
+        key_der: rustls_pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        rustls::crypto::ring::sign::any_ecdsa_type(&key_der)
     }
 }
 
@@ -200,7 +255,7 @@ fn tls_err(e: impl std::fmt::Display) -> SimError {
 
 /// Builds the server's connection: created when it sends `220` (CMD-220).
 pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, SimError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
         unix_seconds: settings.now_unix,
     });
@@ -226,7 +281,7 @@ pub fn client_connection(
     server_name: &str,
     key_log: Arc<KeyLogRecorder>,
 ) -> Result<(ClientConnection, SharedFinding), SimError> {
-    let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
         unix_seconds: settings.now_unix,
     });
