@@ -1,4 +1,5 @@
-//! Criterion benchmarks of whole dialogues: `scenario/happy_path` and `scenario/all`.
+//! Criterion benchmarks of whole dialogues, `scenario/happy_path` and `scenario/all`, and of
+//! the bare TLS 1.3 handshake, `handshake/tls13`, for reference.
 //! Run with `cargo bench -p starttls-sim`. Native only: in the browser, the end-to-end
 //! tests time scenarios with `performance.now`.
 
@@ -22,6 +23,10 @@ mod native {
             })
         });
         group.finish();
+        // For reference: the TLS 1.3 handshake alone, without SMTP.
+        c.bench_function("handshake/tls13", |b| {
+            b.iter(|| starttls_sim::demo_handshake().expect("handshake"))
+        });
     }
 
     criterion_group!(benches, scenarios);
