@@ -17,48 +17,111 @@ use components::diagram::Diagram;
 use components::enforcement::Enforcement;
 use components::error_panel::ErrorPanel;
 use components::explanation::Explanation;
+use components::exports::{Exports, import_file};
 use components::handshake_fact::HandshakeFactCard;
 use components::help::Help;
 use components::knowledge::KnowledgePanel;
+use components::lesson::LessonPanel;
 use components::picker::ScenarioPicker;
 use components::policies::Policies;
+use components::quiz::QuizCard;
+use components::share::ShareBar;
 use components::wire::WirePanel;
-use hooks::{use_keyboard, use_playback};
+use hooks::{FrameInfo, use_keyboard, use_playback, use_post_height, use_url_sync};
 use state::{Action, AppState};
 use view::knowledge::Side;
+use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
 /// The `performance.mark` set once the first interactive render is done.
 pub const READY_MARK: &str = "app-interactive";
 
+/// The page's query string (`?…`), or an empty one.
+pub fn url_search() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
 /// The scenario named by `?scenario=<id>` in the page's URL, if any.
 pub fn url_scenario() -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    scenario_param(&search)
+    scenario_param(&url_search())
 }
 
 /// The value of `scenario` in a query string such as `?scenario=happy-path&x=1`.
 pub fn scenario_param(search: &str) -> Option<String> {
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("scenario="))
-        .filter(|id| !id.is_empty())
-        .map(str::to_string)
+    view::permalink::parse_query(search).query.scenario
+}
+
+/// A measuring hook for the end-to-end suite, reachable as
+/// `window.wasmBindings.simulate_scenario_ms(id, runs)`: runs the engine on scenario `id`
+/// `runs` times (at least once) and returns the median wall time of one run in milliseconds,
+/// measured with `performance.now`; `NaN` for an unknown scenario or a failed run.
+#[wasm_bindgen]
+pub fn simulate_scenario_ms(id: &str, runs: u32) -> f64 {
+    let Ok(scenario) = starttls_sim::scenario::find(id) else {
+        return f64::NAN;
+    };
+    let Some(perf) = web_sys::window().and_then(|w| w.performance()) else {
+        return f64::NAN;
+    };
+    let mut times = Vec::with_capacity(runs.max(1) as usize);
+    for _ in 0..runs.max(1) {
+        let t0 = perf.now();
+        if starttls_sim::Engine::simulate(&scenario).is_err() {
+            return f64::NAN;
+        }
+        times.push(perf.now() - t0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Sets `class` on the `<html>` element while `on` (presenter and embed modes restyle the root
+/// font size and the page background).
+fn root_class(class: &str, on: bool) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = if on {
+            root.class_list().add_1(class)
+        } else {
+            root.class_list().remove_1(class)
+        };
+    }
 }
 
 /// The application root.
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(|| AppState::new(url_scenario().as_deref()));
+    let state = use_reducer(|| AppState::from_query(&url_search()));
     let dispatcher = state.dispatcher();
-    use_keyboard(dispatcher.clone());
+    let view = state.view;
+    use_keyboard(dispatcher.clone(), view.present);
     use_playback(state.playing, state.speed_ms, dispatcher.clone());
+    let root = use_node_ref();
+    use_post_height(
+        root.clone(),
+        view.embed,
+        FrameInfo {
+            scenario: state.scenario_id.clone(),
+            step: state.index + 1,
+            steps: state.len(),
+        },
+    );
+    use_url_sync(state.query(true), state.imported.is_none());
+    use_effect_with((view.embed, view.present), |&(embed, present)| {
+        root_class("embed", embed);
+        root_class("present", present);
+    });
     use_effect_with((), |_| {
         if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
             let _ = perf.mark(READY_MARK);
         }
     });
+    let reader = use_mut_ref(|| None);
+    let dragging = use_state(|| false);
 
     let step = state
         .trace
@@ -73,6 +136,11 @@ pub fn App() -> Html {
         let d = dispatcher.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::ToggleHelp))
     };
+    let title = state
+        .trace
+        .as_ref()
+        .map(|t| t.scenario.title.clone())
+        .unwrap_or_default();
     let summary = state.scenario.as_ref().map(|s| {
         html! {
             <details class="scenario-summary" data-testid="scenario-summary">
@@ -82,9 +150,126 @@ pub fn App() -> Html {
             </details>
         }
     });
+    let dismiss = {
+        let d = dispatcher.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::DismissNotices))
+    };
+    let notices = (!state.notices.is_empty() || state.import_error.is_some()).then(|| html! {
+        <section class="panel notices" role="status" data-testid="notices">
+            <ul>
+                { for state.notices.iter().map(|n| html! { <li data-testid="url-notice">{ n }</li> }) }
+                { for state.import_error.iter().map(|e| html! { <li class="error" data-testid="import-error">{ e }</li> }) }
+            </ul>
+            <button type="button" data-testid="notices-dismiss" onclick={dismiss}>{ "Dismiss" }</button>
+        </section>
+    });
+    let controls = html! {
+        <Controls index={state.index} len={state.len()} playing={state.playing}
+            speed_ms={state.speed_ms} dispatcher={dispatcher.clone()} />
+    };
+    let quiz = match (&state.trace, view.quiz) {
+        (Some(trace), true) => html! {
+            <QuizCard trace={trace.clone()} index={state.index} quiz={state.quiz.clone()} dispatcher={dispatcher.clone()} />
+        },
+        _ => html! {},
+    };
+    let full = !view.embed && !view.present;
+    let workspace = match (&state.trace, step) {
+        (Some(trace), Some(step)) => {
+            let knowledge = (full || view.knowledge).then(|| html! {
+                <div class="knowledge-pair">
+                    <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Client} />
+                    <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Server} />
+                </div>
+            });
+            let wire = (full || view.wire).then(|| html! { <WirePanel step={step.clone()} /> });
+            html! {
+                <main class="workspace" data-testid="workspace">
+                    <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
+                        hide_future={view.quiz} />
+                    <div class="inspector">
+                        { quiz }
+                        <Explanation step={step.clone()} index={state.index} len={state.len()} />
+                        { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
+                        { for knowledge }
+                        { for wire }
+                    </div>
+                </main>
+            }
+        }
+        _ => html! {},
+    };
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if !*dragging {
+                dragging.set(true);
+            }
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            if e.related_target().is_none() {
+                dragging.set(false);
+            }
+        })
+    };
+    let ondrop = {
+        let dragging = dragging.clone();
+        let d = dispatcher.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            if let Some(file) = e
+                .data_transfer()
+                .and_then(|t| t.files())
+                .and_then(|f| f.get(0))
+            {
+                import_file(file, &reader, d.clone());
+            }
+        })
+    };
 
+    if view.embed {
+        let open_full = format!("{}{}", components::share::page_base(), state.query(false));
+        return html! {
+            <div class={classes!("app", "embed", view.present.then_some("present"))} ref={root} data-testid="app" data-mode="embed">
+                <header class="embed-header">
+                    <a class="embed-title" href={open_full} target="_blank" rel="noopener" data-testid="embed-title">
+                        { title }
+                    </a>
+                    { controls }
+                </header>
+                <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{ announcement }</div>
+                { for notices }
+                { for state.error.as_ref().map(|e| html! {
+                    <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
+                }) }
+                { workspace }
+            </div>
+        };
+    }
+
+    let imported = state.imported.as_ref().map(|name| {
+        let d = dispatcher.clone();
+        let id = state.scenario_id.clone();
+        let back = Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(id.clone())));
+        html! {
+            <section class="panel imported" data-testid="imported-banner">
+                <p>
+                    <strong>{ format!("Imported trace: {name}") }</strong>
+                    { format!(" ({} steps). Policies and the console work on simulations.", state.len()) }
+                </p>
+                <button type="button" data-testid="back-to-simulation" onclick={back}>{ "Back to the simulation" }</button>
+            </section>
+        }
+    });
     html! {
-        <div class="app">
+        <div class={classes!("app", view.present.then_some("present"), dragging.then_some("dragging"))}
+            ref={root} data-testid="app" data-mode={if view.present { "present" } else { "full" }}
+            {ondragover} {ondragleave} {ondrop}>
             <header class="app-header">
                 <div class="brand">
                     <h1 data-testid="app-title">{ "STARTTLS Playground" }</h1>
@@ -96,45 +281,48 @@ pub fn App() -> Html {
                     <ScenarioPicker catalogue={state.catalogue.clone()}
                         selected={AttrValue::from(state.scenario_id.clone())}
                         dispatcher={dispatcher.clone()} />
-                    <Controls index={state.index} len={state.len()} playing={state.playing}
-                        speed_ms={state.speed_ms} dispatcher={dispatcher.clone()} />
+                    { controls }
                     <button type="button" class="help-button" data-testid="help-button"
                         aria-expanded={state.help_open.to_string()} title="Keyboard shortcuts (?)"
                         onclick={toggle_help}>{ "?" }<span class="sr-only">{ " Keyboard shortcuts" }</span></button>
                 </div>
+                <ShareBar query={AttrValue::from(state.query(false))} title={AttrValue::from(title.clone())}
+                    view={view} has_console={!state.console.is_empty()} imported={state.imported.is_some()}
+                    dispatcher={dispatcher.clone()} />
                 { for summary }
             </header>
             <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{ announcement }</div>
             { if state.help_open { html! { <Help dispatcher={dispatcher.clone()} /> } } else { html! {} } }
+            { for notices }
+            { for imported }
             { for state.error.as_ref().map(|e| html! {
                 <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
             }) }
-            { match (&state.trace, step) {
-                (Some(trace), Some(step)) => html! {
-                    <main class="workspace" data-testid="workspace">
-                        <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()} />
-                        <div class="inspector">
-                            <Explanation step={step.clone()} index={state.index} len={state.len()} />
-                            <Enforcement step={step.clone()} />
-                            <div class="knowledge-pair">
-                                <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Client} />
-                                <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Server} />
-                            </div>
-                            <WirePanel step={step} />
-                        </div>
-                    </main>
-                },
-                _ => html! {},
-            } }
-            <div class="lower">
-                <Policies scenario={state.scenario.clone()} overrides={state.overrides.clone()}
+            { if view.lesson { html! {
+                <LessonPanel catalogue={state.catalogue.clone()} scenario_id={AttrValue::from(state.scenario_id.clone())}
                     dispatcher={dispatcher.clone()} />
-                <Console index={state.index} entries={state.console.len()}
-                    enabled={state.trace.is_some()} dispatcher={dispatcher.clone()} />
-            </div>
-            <footer class="app-footer">
-                <HandshakeFactCard />
-            </footer>
+            } } else { html! {} } }
+            { workspace }
+            { if view.present { html! {} } else { html! {
+                <>
+                    <div class="lower">
+                        { if state.imported.is_some() { html! {} } else { html! {
+                            <>
+                                <Policies scenario={state.scenario.clone()} overrides={state.overrides.clone()}
+                                    dispatcher={dispatcher.clone()} />
+                                <Console index={state.index} entries={state.console.len()}
+                                    enabled={state.trace.is_some()} dispatcher={dispatcher.clone()} />
+                            </>
+                        } } }
+                        <Exports trace={state.trace.clone()} now_unix={state.scenario.as_ref().map(|s| s.tls.now_unix)}
+                            dispatcher={dispatcher.clone()} />
+                    </div>
+                    <footer class="app-footer">
+                        <HandshakeFactCard />
+                    </footer>
+                </>
+            } } }
+            { if *dragging { html! { <div class="drop-overlay" aria-hidden="true">{ "Drop a trace (.json) to import it" }</div> } } else { html! {} } }
         </div>
     }
 }

@@ -108,6 +108,10 @@ pub struct DiagramProps {
     pub index: usize,
     /// Where intents go (a click on a step goes to it).
     pub dispatcher: UseReducerDispatcher<AppState>,
+    /// Quiz mode: the steps after the current one are not drawn, so they cannot give the
+    /// answer away.
+    #[prop_or_default]
+    pub hide_future: bool,
 }
 
 /// The sequence diagram.
@@ -123,7 +127,8 @@ pub fn Diagram(props: &DiagramProps) -> Html {
     let trace = &props.trace;
     let height = TOP + ROW * trace.steps.len() as f64 + 16.0;
     let span = handshake_span(trace);
-    let bracket = span.map(|(start, end)| {
+    let bracket = span.filter(|(start, _)| !props.hide_future || *start <= props.index).map(|(start, end)| {
+        let end = if props.hide_future { end.min(props.index) } else { end };
         let top = row_y(start) - ROW / 2.0 + 2.0;
         let bottom = row_y(end) + ROW / 2.0 - 2.0;
         let mid = (top + bottom) / 2.0;
@@ -137,7 +142,12 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             </g>
         }
     });
-    let rows = trace.steps.iter().enumerate().map(|(i, step)| {
+    let shown = if props.hide_future {
+        props.index + 1
+    } else {
+        trace.steps.len()
+    };
+    let rows = trace.steps.iter().take(shown).enumerate().map(|(i, step)| {
         let y = row_y(i);
         let current = i == props.index;
         let onclick = {

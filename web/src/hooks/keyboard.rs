@@ -30,6 +30,14 @@ pub const SHORTCUTS: &[Shortcut] = &[
         does: "play / pause",
     },
     Shortcut {
+        keys: "PageUp / PageDown",
+        does: "previous / next step in presenter mode (a presentation clicker)",
+    },
+    Shortcut {
+        keys: "1 – 4",
+        does: "answer the quiz question",
+    },
+    Shortcut {
         keys: "?",
         does: "show or hide this list",
     },
@@ -59,14 +67,25 @@ pub fn shortcut_for(key: &str, target_tag: &str) -> Option<Action> {
             Some(Action::TogglePlay)
         }
         "?" => Some(Action::ToggleHelp),
+        "1" | "2" | "3" | "4" => key.parse::<usize>().ok().map(|n| Action::Answer(n - 1)),
         _ => None,
     }
 }
 
-/// Listens for the shortcuts on the document while the component is mounted.
+/// The presenter's extra keys: PageUp and PageDown, which presentation clickers send.
+pub fn presenter_key(key: &str) -> Option<Action> {
+    match key {
+        "PageDown" => Some(Action::Next),
+        "PageUp" => Some(Action::Prev),
+        _ => None,
+    }
+}
+
+/// Listens for the shortcuts on the document while the component is mounted; in presenter
+/// mode, PageUp and PageDown step too.
 #[hook]
-pub fn use_keyboard(dispatcher: UseReducerDispatcher<AppState>) {
-    use_effect_with((), move |_| {
+pub fn use_keyboard(dispatcher: UseReducerDispatcher<AppState>, present: bool) {
+    use_effect_with(present, move |&present| {
         let listener = web_sys::window()
             .and_then(|w| w.document())
             .map(|document| {
@@ -86,7 +105,10 @@ pub fn use_keyboard(dispatcher: UseReducerDispatcher<AppState>) {
                             .and_then(|t| t.dyn_into::<Element>().ok())
                             .map(|e| e.tag_name())
                             .unwrap_or_default();
-                        if let Some(action) = shortcut_for(&event.key(), &tag) {
+                        let key = event.key();
+                        let action = shortcut_for(&key, &tag)
+                            .or_else(|| present.then(|| presenter_key(&key)).flatten());
+                        if let Some(action) = action {
                             event.prevent_default();
                             dispatcher.dispatch(action);
                         }

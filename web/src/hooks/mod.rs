@@ -1,7 +1,12 @@
-//! Hooks that connect the state to the browser: the keyboard and the playback timer.
+//! Hooks that connect the state to the browser: the keyboard, the playback timer, the address
+//! bar, and the height messages of embed mode.
 
+mod embed;
 mod keyboard;
 mod playback;
+mod url;
 
-pub use keyboard::{SHORTCUTS, Shortcut, shortcut_for, use_keyboard};
+pub use embed::{FrameInfo, HEIGHT_MESSAGE, post_height, use_post_height};
+pub use keyboard::{SHORTCUTS, Shortcut, presenter_key, shortcut_for, use_keyboard};
 pub use playback::use_playback;
+pub use url::use_url_sync;

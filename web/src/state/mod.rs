@@ -4,11 +4,15 @@
 
 mod simulate;
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use starttls_sim::scenario::{Group, Scenario};
 use starttls_sim::trace::Trace;
 use yew::prelude::*;
+
+use crate::view::permalink::{self, Query, ViewOptions};
+use crate::view::quiz::question_for;
 
 pub use simulate::{
     ConsoleEntry, ConsoleInput, Simulated, effective_scenario, simulate, typed_bytes,
@@ -29,6 +33,30 @@ pub struct ScenarioEntry {
     pub group: Group,
     /// Its title.
     pub title: String,
+    /// What a student should take away.
+    pub goals: Vec<String>,
+}
+
+/// One answered quiz question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuizAnswer {
+    /// The choice made.
+    pub chosen: usize,
+    /// Whether it was right.
+    pub correct: bool,
+}
+
+/// The quiz: the question being asked, the answers given in this trace, and the score.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuizState {
+    /// The step whose question is on screen (the view stays one step before it).
+    pub asking: Option<usize>,
+    /// Answers by step, for the current trace.
+    pub answers: BTreeMap<usize, QuizAnswer>,
+    /// Right answers so far (kept across scenarios).
+    pub right: u32,
+    /// Questions answered so far (kept across scenarios).
+    pub asked: u32,
 }
 
 /// Everything the UI shows.
@@ -58,6 +86,16 @@ pub struct AppState {
     pub error: Option<String>,
     /// Whether the list of keyboard shortcuts is open.
     pub help_open: bool,
+    /// Embed, presenter, quiz and lesson modes, and the extra panels.
+    pub view: ViewOptions,
+    /// What could not be read in the URL, or what else the person should know.
+    pub notices: Vec<String>,
+    /// The quiz, when `view.quiz` is on.
+    pub quiz: QuizState,
+    /// The file name of an imported trace, while one is shown instead of a simulation.
+    pub imported: Option<String>,
+    /// Why the last import was refused.
+    pub import_error: Option<String>,
 }
 
 /// What the person asked for.
@@ -91,6 +129,16 @@ pub enum Action {
     ToggleHelp,
     /// Hide the keyboard shortcuts.
     CloseHelp,
+    /// Turn a view option on or off (embed options, presenter, quiz, lesson).
+    SetView(ViewOptions),
+    /// Answer the quiz question on screen with a choice.
+    Answer(usize),
+    /// Show an imported trace (file name, trace).
+    Import(String, Rc<Trace>),
+    /// An import was refused: the message names the field and the position.
+    ImportFailed(String),
+    /// Hide the notices and the import error.
+    DismissNotices,
 }
 
 impl AppState {
@@ -103,6 +151,7 @@ impl AppState {
                         id: s.id,
                         group: s.group,
                         title: s.title,
+                        goals: s.goals,
                     })
                     .collect(),
                 None,
@@ -126,8 +175,102 @@ impl AppState {
             speed_ms: 1000,
             error,
             help_open: false,
+            view: ViewOptions::default(),
+            notices: Vec::new(),
+            quiz: QuizState::default(),
+            imported: None,
+            import_error: None,
         };
         state.resimulate(None)
+    }
+
+    /// The state a URL query asks for (`?scenario=…&step=…&set=…`), or the nearest valid one:
+    /// every value that cannot be used is named in a notice.
+    pub fn from_query(search: &str) -> Self {
+        let parsed = permalink::parse_query(search);
+        let mut notices = parsed.notices;
+        let query = parsed.query;
+        let mut state = AppState::new(query.scenario.as_deref());
+        if let Some(id) = &query.scenario
+            && *id != state.scenario_id
+        {
+            notices.push(format!(
+                "The scenario {:?} is unknown: {} is shown instead (the picker lists every scenario).",
+                crate::view::labels::truncate(id, 60),
+                state.scenario_id
+            ));
+        }
+        // Overrides one by one: each one the engine refuses is named and dropped.
+        let mut kept: Vec<(String, String)> = Vec::new();
+        for (key, value) in query.overrides {
+            let mut trial = kept.clone();
+            trial.push((key.clone(), value.clone()));
+            match effective_scenario(&state.scenario_id, &trial) {
+                Ok(_) => kept = trial,
+                Err(e) => notices.push(format!(
+                    "The policy override set={key}={value} was ignored: {e}"
+                )),
+            }
+        }
+        if !kept.is_empty() {
+            state.overrides = kept;
+            state = state.resimulate(Some(0));
+            if state.trace.is_none() {
+                notices.push(format!(
+                    "The policy overrides of the link were ignored: {}",
+                    state.error.clone().unwrap_or_default()
+                ));
+                state.overrides.clear();
+                state = state.resimulate(Some(0));
+            }
+        }
+        if let Some(step) = query.step {
+            let len = state.len();
+            if step > len && len > 0 {
+                notices.push(format!(
+                    "The parameter step={step} is past the end: this dialogue has {len} steps, the last one is shown."
+                ));
+            }
+            state.index = step.saturating_sub(1).min(len.saturating_sub(1));
+        }
+        state.view = query.view;
+        state.notices = notices;
+        state
+    }
+
+    /// The query string of the current view (`?scenario=…&step=…`): with the view options for
+    /// the address bar, without them for a link to share.
+    pub fn query(&self, with_view: bool) -> String {
+        permalink::to_query(&Query {
+            scenario: Some(self.scenario_id.clone()),
+            step: (!self.is_empty()).then_some(self.index + 1),
+            overrides: self.overrides.clone(),
+            view: if with_view {
+                self.view
+            } else {
+                ViewOptions::default()
+            },
+        })
+    }
+
+    /// Goes forward to `target`, but in quiz mode stops before the first unanswered question
+    /// on the way and asks it.
+    fn advance(mut self, target: usize) -> Self {
+        let target = target.min(self.len().saturating_sub(1));
+        if self.view.quiz
+            && target > self.index
+            && let Some(trace) = self.trace.clone()
+            && let Some(q) = (self.index + 1..=target)
+                .find(|&i| !self.quiz.answers.contains_key(&i) && question_for(&trace, i).is_some())
+        {
+            self.index = q - 1;
+            self.quiz.asking = Some(q);
+            self.playing = false;
+            return self;
+        }
+        self.quiz.asking = None;
+        self.index = target;
+        self
     }
 
     /// The number of steps of the trace (0 without one).
@@ -151,6 +294,9 @@ impl AppState {
     /// Runs the engine again; keeps the step index if it still exists, or moves to `goto`.
     fn resimulate(mut self, goto: Option<usize>) -> Self {
         let keep = self.index;
+        self.imported = None;
+        self.quiz.asking = None;
+        self.quiz.answers.clear();
         match effective_scenario(&self.scenario_id, &self.overrides) {
             Err(e) => {
                 self.error = Some(format!("The engine refused this configuration: {e}"));
@@ -179,6 +325,10 @@ impl AppState {
     }
 
     fn goto(mut self, index: usize) -> Self {
+        if index > self.index {
+            return self.advance(index);
+        }
+        self.quiz.asking = None;
         self.index = index.min(self.len().saturating_sub(1));
         self
     }
@@ -192,7 +342,11 @@ impl Reducible for AppState {
         let last = self.len().saturating_sub(1);
         let next = match action {
             Action::Select(id) => {
-                if id == self.scenario_id && self.overrides.is_empty() && self.console.is_empty() {
+                if id == self.scenario_id
+                    && self.overrides.is_empty()
+                    && self.console.is_empty()
+                    && self.imported.is_none()
+                {
                     return self;
                 }
                 next.scenario_id = id;
@@ -213,8 +367,21 @@ impl Reducible for AppState {
                 next.resimulate(None)
             }
             Action::First => next.goto(0),
-            Action::Prev => next.goto(self.index.saturating_sub(1)),
-            Action::Next => next.goto(self.index + 1),
+            Action::Prev => {
+                if self.quiz.asking.is_some() {
+                    // Step back from the question to the step before it.
+                    next.quiz.asking = None;
+                    next
+                } else {
+                    next.goto(self.index.saturating_sub(1))
+                }
+            }
+            Action::Next => {
+                if self.quiz.asking.is_some() {
+                    return self;
+                }
+                next.goto(self.index + 1)
+            }
             Action::Last => next.goto(last),
             Action::Goto(i) => next.goto(i),
             Action::TogglePlay => {
@@ -235,11 +402,12 @@ impl Reducible for AppState {
                 }
                 if self.index >= last {
                     next.playing = false;
+                    next
                 } else {
-                    next.index += 1;
-                    next.playing = next.index < last;
+                    let mut next = next.advance(self.index + 1);
+                    next.playing = next.playing && next.index < last;
+                    next
                 }
-                next
             }
             Action::SetSpeed(ms) => {
                 next.speed_ms = ms.max(50);
@@ -270,6 +438,69 @@ impl Reducible for AppState {
                     return self;
                 }
                 next.help_open = false;
+                next
+            }
+            Action::SetView(view) => {
+                if view.quiz != self.view.quiz {
+                    next.quiz = QuizState::default();
+                }
+                next.view = view;
+                next
+            }
+            Action::Answer(choice) => {
+                let (Some(q), Some(trace)) = (self.quiz.asking, self.trace.as_ref()) else {
+                    return self;
+                };
+                let Some(question) = question_for(trace, q) else {
+                    return self;
+                };
+                if choice >= question.choices.len() {
+                    return self;
+                }
+                let correct = choice == question.answer;
+                next.quiz.answers.insert(
+                    q,
+                    QuizAnswer {
+                        chosen: choice,
+                        correct,
+                    },
+                );
+                next.quiz.asked += 1;
+                next.quiz.right += u32::from(correct);
+                next.quiz.asking = None;
+                next.index = q;
+                next
+            }
+            Action::Import(name, trace) => {
+                let known = self.catalogue.iter().any(|s| s.id == trace.scenario.id);
+                if known {
+                    next.scenario_id = trace.scenario.id.clone();
+                    next.scenario = starttls_sim::scenario::find(&trace.scenario.id)
+                        .ok()
+                        .map(Rc::new);
+                } else {
+                    next.scenario = None;
+                }
+                next.overrides.clear();
+                next.console.clear();
+                next.console_marks.clear();
+                next.index = 0;
+                next.playing = false;
+                next.error = None;
+                next.import_error = None;
+                next.quiz.asking = None;
+                next.quiz.answers.clear();
+                next.trace = Some(trace);
+                next.imported = Some(name);
+                next
+            }
+            Action::ImportFailed(message) => {
+                next.import_error = Some(message);
+                next
+            }
+            Action::DismissNotices => {
+                next.notices.clear();
+                next.import_error = None;
                 next
             }
         };
