@@ -83,7 +83,7 @@ pub struct WireView {
 
 /// One SMTP unit carried by a flight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum SmtpItem {
     /// A command the client machine sent.
     Command {
@@ -111,7 +111,7 @@ pub enum SmtpItem {
 
 /// The structured detail behind a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "source", content = "event", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Detail {
     /// An event of the server machine.
     Server(Box<ServerEvent>),
@@ -233,10 +233,9 @@ impl Trace {
     /// Parses an exported trace. Refuses other schema versions, and names the field and the
     /// position of any error; never panics, whatever the input.
     pub fn from_json(text: &str) -> Result<Trace, ImportError> {
-        let mut de = serde_json::Deserializer::from_str(text);
         // Read the version first, so that a trace from a newer schema gets a clear message.
         let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| ImportError {
-            path: ".".into(),
+            path: json_path_at(text, e.line(), e.column()),
             message: format!("not JSON: {e}"),
             line: e.line(),
             column: e.column(),
@@ -265,21 +264,19 @@ impl Trace {
                 });
             }
         }
-        let trace: Trace = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
+        // One typed pass; on error, the position gives the field (see `json_path_at`).
+        let trace: Trace = serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(at) => message[..at].to_string(),
+                None => message,
+            };
             ImportError {
-                path,
-                message: inner.to_string(),
-                line: inner.line(),
-                column: inner.column(),
+                path: json_path_at(text, e.line(), e.column()),
+                message,
+                line: e.line(),
+                column: e.column(),
             }
-        })?;
-        de.end().map_err(|e| ImportError {
-            path: ".".into(),
-            message: format!("trailing characters: {e}"),
-            line: e.line(),
-            column: e.column(),
         })?;
         for (i, step) in trace.steps.iter().enumerate() {
             if step.index != i {
@@ -293,4 +290,88 @@ impl Trace {
         }
         Ok(trace)
     }
+}
+
+/// The JSON path (`steps[3].kind`) of the value at a 1-based line and column of `text`, found
+/// by scanning the text up to there; `.` for the document itself. It never fails: on text that
+/// is not JSON it names the deepest position it understood.
+pub fn json_path_at(text: &str, line: usize, column: usize) -> String {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expect_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    // The byte offset of (line, column).
+    let mut offset = text.len();
+    let mut l = 1;
+    for (i, c) in text.char_indices() {
+        if l == line {
+            offset = (i + column).min(text.len());
+            break;
+        }
+        if c == '\n' {
+            l += 1;
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < offset && i < bytes.len() {
+        match bytes[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expect_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array { index }) => *index += 1,
+                Some(Frame::Object { expect_key, .. }) => *expect_key = true,
+                None => {}
+            },
+            b':' => {
+                if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
+                    *expect_key = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object {
+                    key,
+                    expect_key: true,
+                }) = stack.last_mut()
+                {
+                    *key = Some(
+                        String::from_utf8_lossy(&bytes[start..i.min(bytes.len())]).into_owned(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(k), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    if path.is_empty() { ".".into() } else { path }
 }

@@ -159,3 +159,21 @@ fn imports_name_the_field_and_position_of_errors() {
         assert!(Trace::from_json(junk).is_err(), "{junk:?}");
     }
 }
+
+#[test]
+fn json_paths_are_found_from_positions() {
+    use starttls_sim::trace::json_path_at;
+    let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c\": {\"d\": [true, false]}\n}";
+    assert_eq!(json_path_at(text, 2, 19), "a[1].b");
+    assert_eq!(json_path_at(text, 3, 20), "c.d[1]");
+    assert_eq!(json_path_at(text, 1, 1), ".");
+    assert_eq!(json_path_at("", 9, 9), ".");
+    assert_eq!(json_path_at("{\"k\\\"q\": [", 1, 11), "k\\\"q[0]");
+    let trace = Engine::simulate(&scenario::find("happy-path").unwrap()).unwrap();
+    let json = trace.to_json().replacen("\"actor\": \"server\",\n", "", 1);
+    let err = Trace::from_json(&json).unwrap_err();
+    assert!(
+        err.path.starts_with("steps[0]") && err.message.contains("missing field `actor`"),
+        "{err}"
+    );
+}

@@ -15,7 +15,7 @@ use super::{RecordHeader, records};
 
 /// What an observer on the wire can read of one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum RecordView {
     /// A cleartext ClientHello.
     ClientHello {
