@@ -22,6 +22,15 @@ use std::process::ExitCode;
 
 use starttls_sim::{Engine, scenario, transcript};
 
+/// Prints to standard output, ignoring a closed pipe (`starttls-playground list | head`):
+/// `println!` would panic there.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 const USAGE: &str = "usage:
   starttls-playground list
   starttls-playground run <scenario> [--json] [--pcapng FILE] [--set key=value ...]
@@ -39,7 +48,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("handshake") => handshake(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            out!("{USAGE}");
             ExitCode::SUCCESS
         }
         Some(other) => usage(&format!("unknown command {other:?}")),
@@ -52,7 +61,7 @@ fn list() -> ExitCode {
         Ok(all) => {
             for s in all {
                 let group = format!("{:?}", s.group).to_lowercase();
-                println!("{:<36} {:<9} {}", s.id, group, s.title);
+                out!("{:<36} {:<9} {}", s.id, group, s.title);
             }
             ExitCode::SUCCESS
         }
@@ -126,14 +135,15 @@ fn run(args: &[String]) -> ExitCode {
     }
     if json {
         match serde_json::to_string_pretty(&trace) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => out!("{text}"),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(3);
             }
         }
     } else {
-        print!("{}", transcript::render(&trace, false));
+        let text = transcript::render(&trace, false);
+        out!("{}", text.trim_end());
     }
     if !overrides.is_empty() {
         return ExitCode::SUCCESS;
@@ -155,7 +165,7 @@ fn handshake(args: &[String]) -> ExitCode {
     }
     match starttls_sim::demo_handshake() {
         Ok(fact) if args.is_empty() => {
-            println!(
+            out!(
                 "{} {} ({}): client wrote {} records, server wrote {} records, {} flights, {} bytes",
                 fact.version,
                 fact.suite,
@@ -169,7 +179,7 @@ fn handshake(args: &[String]) -> ExitCode {
         }
         Ok(fact) => match serde_json::to_string_pretty(&fact) {
             Ok(json) => {
-                println!("{json}");
+                out!("{json}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -70,3 +70,25 @@ fn errors_are_clear_and_exit_with_2() {
     let (code, _, _) = cli(&[]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
+        .args(["run", "happy-path"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: the rest of the transcript meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("=== "), "{first}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0));
+}
