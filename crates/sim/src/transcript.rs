@@ -113,7 +113,7 @@ pub fn render(trace: &Trace, mask: bool) -> String {
         out,
         "=== outcome: {}",
         match &o.client {
-            Some(c) => format!("{c:?}"),
+            Some(c) => crate::engine::narrate::outcome(c),
             None => "the client did not finish".into(),
         }
     );

@@ -15,7 +15,7 @@
 //! oldest one, drains both machines' events, and collects their outgoing bytes.
 
 mod events;
-mod narrate;
+pub(crate) mod narrate;
 mod steps;
 mod transport;
 

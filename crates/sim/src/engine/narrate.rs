@@ -182,12 +182,10 @@ pub fn flight(
         format!("The {who} sends {what}")
     };
     let attacker_reads = if tls {
-        let visible: Vec<String> = records
+        let visible = records
             .iter()
-            .filter(|r| !matches!(r.view, RecordView::Encrypted))
-            .map(|r| format!("{:?}", r.view).chars().take(120).collect())
-            .collect();
-        if visible.is_empty() {
+            .any(|r| !matches!(r.view, RecordView::Encrypted));
+        if !visible {
             "record headers only (type, version, length): the payload is encrypted".into()
         } else {
             format!(
@@ -266,7 +264,8 @@ fn verdict(who: &str, v: &SecurityVerdict) -> String {
     }
 }
 
-fn outcome(o: &ClientOutcome) -> String {
+/// How the client's session ended, in words.
+pub fn outcome(o: &ClientOutcome) -> String {
     match o {
         ClientOutcome::Delivered {
             under_tls,
@@ -481,7 +480,12 @@ fn server(e: &ServerEvent) -> Narration {
             false,
         ),
         #[allow(unreachable_patterns)]
-        _ => n(StepKind::Decision, format!("{e:?}"), Vec::new(), false),
+        _ => n(
+            StepKind::Decision,
+            "An event this version of the playground does not describe.".into(),
+            Vec::new(),
+            false,
+        ),
     }
 }
 
@@ -642,6 +646,11 @@ fn client(e: &ClientEvent) -> Narration {
         ),
         E::Finished { outcome: o } => n(StepKind::Close, outcome(o), Vec::new(), false),
         #[allow(unreachable_patterns)]
-        _ => n(StepKind::Decision, format!("{e:?}"), Vec::new(), false),
+        _ => n(
+            StepKind::Decision,
+            "An event this version of the playground does not describe.".into(),
+            Vec::new(),
+            false,
+        ),
     }
 }
