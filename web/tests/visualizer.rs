@@ -236,6 +236,15 @@ fn typed_text_and_url_and_keys() {
     assert_eq!(shortcut_for("ArrowRight", "INPUT"), None);
     assert_eq!(shortcut_for(" ", "BUTTON"), None);
     assert_eq!(shortcut_for(" ", "BODY"), Some(Action::TogglePlay));
+    use starttls_web::hooks::presenter_key;
+    assert_eq!(presenter_key("PageDown", "BODY"), Some(Action::Next));
+    assert_eq!(presenter_key("PageUp", "DIV"), Some(Action::Prev));
+    assert_eq!(
+        presenter_key("PageDown", "input"),
+        None,
+        "a text field keeps its keys"
+    );
+    assert_eq!(presenter_key("PageDown", "SELECT"), None);
     assert_eq!(shortcut_for("?", "DIV"), Some(Action::ToggleHelp));
     assert_eq!(shortcut_for("Escape", "INPUT"), Some(Action::CloseHelp));
 }

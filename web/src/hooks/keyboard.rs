@@ -72,8 +72,15 @@ pub fn shortcut_for(key: &str, target_tag: &str) -> Option<Action> {
     }
 }
 
-/// The presenter's extra keys: PageUp and PageDown, which presentation clickers send.
-pub fn presenter_key(key: &str) -> Option<Action> {
+/// The presenter's extra keys: PageUp and PageDown, which presentation clickers send. Like
+/// the other shortcuts, they leave text fields and selects alone.
+pub fn presenter_key(key: &str, target_tag: &str) -> Option<Action> {
+    if matches!(
+        target_tag.to_ascii_uppercase().as_str(),
+        "INPUT" | "TEXTAREA" | "SELECT"
+    ) {
+        return None;
+    }
     match key {
         "PageDown" => Some(Action::Next),
         "PageUp" => Some(Action::Prev),
@@ -107,7 +114,7 @@ pub fn use_keyboard(dispatcher: UseReducerDispatcher<AppState>, present: bool) {
                             .unwrap_or_default();
                         let key = event.key();
                         let action = shortcut_for(&key, &tag)
-                            .or_else(|| present.then(|| presenter_key(&key)).flatten());
+                            .or_else(|| present.then(|| presenter_key(&key, &tag)).flatten());
                         if let Some(action) = action {
                             event.prevent_default();
                             dispatcher.dispatch(action);
