@@ -45,7 +45,12 @@ fn set_overrides_a_policy() {
     let (code, out, err) = cli(&["run", "happy-path", "--set", "client.tls=Never"]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("STARTTLS  [PIPELINE-LAST]"), "{out}");
-    assert!(out.contains("=== outcome: The client is done: message delivered to bob@example.test in the clear."), "{out}");
+    assert!(
+        out.contains(
+            "=== outcome: The client is done: message delivered to bob@example.test in the clear."
+        ),
+        "{out}"
+    );
 }
 
 #[test]
