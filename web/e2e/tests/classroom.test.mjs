@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import { serveDist, launchBrowser, openPage, screenshot } from "./harness.mjs";
+import { serveDist, launchBrowser, openPage, screenshot, byId, counter, waitStep } from "./harness.mjs";
 
 let server;
 let browser;
@@ -21,22 +21,8 @@ after(async () => {
   await server?.close();
 });
 
-const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
-async function counter(page) {
-  const text = await byId(page, "step-counter").textContent();
-  const m = text.match(/^(\d+) \/ (\d+)$/);
-  assert.ok(m, `counter text ${text}`);
-  return [Number(m[1]), Number(m[2])];
-}
 
-async function waitStep(page, n) {
-  await page.waitForFunction(
-    (n) => document.querySelector('[data-testid="step-counter"]')?.textContent.startsWith(`${n} / `),
-    n,
-    { polling: "raf", timeout: 10_000 },
-  );
-}
 
 /** Opens the app with a query string, once it has rendered a step counter. */
 async function open(query, options) {

@@ -4,6 +4,7 @@
 import http from "node:http";
 import fs from "node:fs/promises";
 import path from "node:path";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const TYPES = {
@@ -80,4 +81,24 @@ export async function screenshot(page, name) {
   const file = path.join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** The element with a `data-testid`. */
+export const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Resolves to [current, total] once the step counter reads "N / M". */
+export async function counter(page) {
+  const text = await byId(page, "step-counter").textContent();
+  const m = text.match(/^(\d+) \/ (\d+)$/);
+  assert.ok(m, `counter text ${text}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Waits until the step counter shows step `n` (1-based). */
+export async function waitStep(page, n) {
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="step-counter"]')?.textContent.startsWith(`${n} / `),
+    n,
+    { polling: "raf", timeout: 10_000 },
+  );
 }

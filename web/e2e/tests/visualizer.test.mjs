@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
-import { serveDist, launchBrowser, openPage, screenshot as fullPageShot, distDir } from "./harness.mjs";
+import { serveDist, launchBrowser, openPage, screenshot as fullPageShot, distDir, byId, counter, waitStep } from "./harness.mjs";
 
 let server;
 let browser;
@@ -31,24 +31,8 @@ async function screenshot(page, name) {
   return fullPageShot(page, name);
 }
 
-const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
-/** Resolves to [current, total] once the counter reads "N / M". */
-async function counter(page) {
-  const text = await byId(page, "step-counter").textContent();
-  const m = text.match(/^(\d+) \/ (\d+)$/);
-  assert.ok(m, `counter text ${text}`);
-  return [Number(m[1]), Number(m[2])];
-}
 
-/** Waits until the counter shows step `n` (1-based). */
-async function waitStep(page, n) {
-  await page.waitForFunction(
-    (n) => document.querySelector('[data-testid="step-counter"]')?.textContent.startsWith(`${n} / `),
-    n,
-    { polling: "raf", timeout: 10_000 },
-  );
-}
 
 /** Opens the app on a scenario, ready at step 1. */
 async function open(id, options) {
