@@ -190,11 +190,7 @@ impl Engine {
             return Ok(());
         }
         let Some(conn) = &mut self.server_tls else {
-            let text = String::from_utf8_lossy(&flight.bytes).into_owned();
-            self.delivering = Some((Direction::ClientToServer, false, text));
-            let result = self.feed_server(&flight.bytes);
-            self.delivering = None;
-            return result;
+            return self.feed(Direction::ClientToServer, false, &flight.bytes);
         };
         let error = read_records(conn, &flight.bytes);
         if !self.server_tls_reported && !conn.is_handshaking() {
@@ -207,16 +203,7 @@ impl Engine {
             self.drain_server()?;
         }
         let plain = read_plaintext(self.server_tls.as_mut())?;
-        if !plain.is_empty() {
-            self.delivering = Some((
-                Direction::ClientToServer,
-                true,
-                String::from_utf8_lossy(&plain).into_owned(),
-            ));
-            let result = self.feed_server(&plain);
-            self.delivering = None;
-            result?;
-        }
+        self.feed(Direction::ClientToServer, true, &plain)?;
         match error {
             Some(e) => self.tls_error(Actor::Server, e),
             None => Ok(()),
@@ -228,11 +215,7 @@ impl Engine {
             return Ok(());
         }
         let Some(conn) = &mut self.client_tls else {
-            let text = String::from_utf8_lossy(&flight.bytes).into_owned();
-            self.delivering = Some((Direction::ServerToClient, false, text));
-            let result = self.feed_client(&flight.bytes);
-            self.delivering = None;
-            return result;
+            return self.feed(Direction::ServerToClient, false, &flight.bytes);
         };
         let error = read_records(conn, &flight.bytes);
         if !self.client_tls_reported && !conn.is_handshaking() {
@@ -265,16 +248,7 @@ impl Engine {
             self.drain_client()?;
         }
         let plain = read_plaintext(self.client_tls.as_mut())?;
-        if !plain.is_empty() {
-            self.delivering = Some((
-                Direction::ServerToClient,
-                true,
-                String::from_utf8_lossy(&plain).into_owned(),
-            ));
-            let result = self.feed_client(&plain);
-            self.delivering = None;
-            result?;
-        }
+        self.feed(Direction::ServerToClient, true, &plain)?;
         match error {
             Some(e) => self.tls_error(Actor::Client, e),
             None => Ok(()),
@@ -394,30 +368,42 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn feed_server(&mut self, mut bytes: &[u8]) -> Result<(), SimError> {
+    /// Hands received bytes to the receiving machine, and turns what it does into steps. While
+    /// it runs, `delivering` names the flight, so that the machine's "received" events fold
+    /// into the flight's step instead of repeating it.
+    pub(super) fn feed(
+        &mut self,
+        direction: Direction,
+        tls: bool,
+        mut bytes: &[u8],
+    ) -> Result<(), SimError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.delivering = Some((direction, tls, String::from_utf8_lossy(bytes).into_owned()));
+        let mut result = Ok(());
         let mut stalls = 0;
-        while !bytes.is_empty() && stalls < 3 {
-            let n = self.server.receive(bytes);
+        while !bytes.is_empty() && stalls < 3 && result.is_ok() {
+            let n = match direction {
+                Direction::ClientToServer => self.server.receive(bytes),
+                Direction::ServerToClient => self.client.receive(bytes),
+            };
             bytes = &bytes[n..];
             stalls = if n == 0 { stalls + 1 } else { 0 };
-            self.drain_server()?;
-            self.note_learnt();
-            self.flush_server()?;
+            result = match direction {
+                Direction::ClientToServer => self.drain_server().and_then(|_| {
+                    self.note_learnt();
+                    self.flush_server()
+                }),
+                Direction::ServerToClient => self.drain_client().and_then(|_| {
+                    self.note_learnt();
+                    self.flush_client()
+                }),
+            }
+            .map(|_| ());
         }
-        Ok(())
-    }
-
-    pub(super) fn feed_client(&mut self, mut bytes: &[u8]) -> Result<(), SimError> {
-        let mut stalls = 0;
-        while !bytes.is_empty() && stalls < 3 {
-            let n = self.client.receive(bytes);
-            bytes = &bytes[n..];
-            stalls = if n == 0 { stalls + 1 } else { 0 };
-            self.drain_client()?;
-            self.note_learnt();
-            self.flush_client()?;
-        }
-        Ok(())
+        self.delivering = None;
+        result
     }
 }
 
