@@ -316,6 +316,38 @@ pub fn event(detail: &Detail) -> Narration {
     }
 }
 
+/// A side forgets an item learnt before TLS (SERVER-DISCARD, CLIENT-DISCARD).
+fn forgets(who: &str, item: &KnowledgeItem, rules: &[RuleId]) -> Narration {
+    let text = format!(
+        "The {who} forgets {} learnt {}: {}.",
+        key_name(item.key),
+        provenance(item.provenance),
+        item.value
+    );
+    n(StepKind::KnowledgeDiscarded, text, rules.to_vec(), false)
+}
+
+/// A teaching toggle makes a side keep an item it must forget.
+fn keeps(who: &str, item: &KnowledgeItem, broken: RuleId) -> Narration {
+    let text = format!(
+        "The {who} KEEPS {} learnt in cleartext ({}), breaking {}.",
+        key_name(item.key),
+        item.value,
+        broken.as_str()
+    );
+    n(StepKind::KnowledgeDiscarded, text, vec![broken], true)
+}
+
+/// A teaching toggle makes a side break a rule in another way.
+fn breaks(who: &str, rule: RuleId, detail: &str) -> Narration {
+    n(
+        StepKind::Decision,
+        format!("The {who} breaks {}: {detail}.", rule.as_str()),
+        vec![rule],
+        true,
+    )
+}
+
 fn state_change(who: &str, from: &str, on: &str, to: &str, rules: &[RuleId]) -> Narration {
     let mut step = n(
         StepKind::StateChange,
@@ -387,28 +419,8 @@ fn server(e: &ServerEvent) -> Narration {
             rules.clone(),
             false,
         ),
-        E::KnowledgeDiscarded { item, rules } => n(
-            StepKind::KnowledgeDiscarded,
-            format!(
-                "The server forgets {} learnt {}: {}.",
-                key_name(item.key),
-                provenance(item.provenance),
-                item.value
-            ),
-            rules.clone(),
-            false,
-        ),
-        E::KnowledgeKept { item, broken_rule } => n(
-            StepKind::KnowledgeDiscarded,
-            format!(
-                "The server KEEPS {} learnt in cleartext ({}), breaking {}.",
-                key_name(item.key),
-                item.value,
-                broken_rule.as_str()
-            ),
-            vec![*broken_rule],
-            true,
-        ),
+        E::KnowledgeDiscarded { item, rules } => forgets("server", item, rules),
+        E::KnowledgeKept { item, broken_rule } => keeps("server", item, *broken_rule),
         E::PlaintextDiscarded { bytes, rules, .. } => n(
             StepKind::KnowledgeDiscarded,
             format!("The server throws away the plaintext that arrived after STARTTLS: {bytes}"),
@@ -426,12 +438,7 @@ fn server(e: &ServerEvent) -> Narration {
             vec![*broken_rule],
             true,
         ),
-        E::RuleBroken { rule, detail } => n(
-            StepKind::Decision,
-            format!("The server breaks {}: {detail}.", rule.as_str()),
-            vec![*rule],
-            true,
-        ),
+        E::RuleBroken { rule, detail } => breaks("server", *rule, detail),
         E::Authenticated {
             username,
             under_tls,
@@ -550,28 +557,8 @@ fn client(e: &ClientEvent) -> Narration {
             rules.clone(),
             false,
         ),
-        E::KnowledgeDiscarded { item, rules } => n(
-            StepKind::KnowledgeDiscarded,
-            format!(
-                "The client forgets {} learnt {}: {}.",
-                key_name(item.key),
-                provenance(item.provenance),
-                item.value
-            ),
-            rules.clone(),
-            false,
-        ),
-        E::KnowledgeKept { item, broken_rule } => n(
-            StepKind::KnowledgeDiscarded,
-            format!(
-                "The client KEEPS {} learnt in cleartext ({}), breaking {}.",
-                key_name(item.key),
-                item.value,
-                broken_rule.as_str()
-            ),
-            vec![*broken_rule],
-            true,
-        ),
+        E::KnowledgeDiscarded { item, rules } => forgets("client", item, rules),
+        E::KnowledgeKept { item, broken_rule } => keeps("client", item, *broken_rule),
         E::PlaintextDiscarded { bytes, rules, .. } => n(
             StepKind::KnowledgeDiscarded,
             format!("The client throws away the bytes that arrived after the 220: {bytes}"),
@@ -589,12 +576,7 @@ fn client(e: &ClientEvent) -> Narration {
             vec![*broken_rule],
             true,
         ),
-        E::RuleBroken { rule, detail } => n(
-            StepKind::Decision,
-            format!("The client breaks {}: {detail}.", rule.as_str()),
-            vec![*rule],
-            true,
-        ),
+        E::RuleBroken { rule, detail } => breaks("client", *rule, detail),
         E::StarttlsAdvertisedUnderTls { rules } => n(
             StepKind::Decision,
             "The server advertised STARTTLS under TLS: the client flags it and ignores it.".into(),
