@@ -3,23 +3,13 @@
 // host page, every export and the JSON re-import, the quiz, the guided lesson, presenter mode,
 // and each scenario's simulation time measured in the page. No fixed sleeps: every wait is on
 // page state.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import { serveDist, launchBrowser, openPage, screenshot, byId, counter, waitStep } from "./harness.mjs";
+import { useApp, server, browser, openPage, screenshot, byId, counter, waitStep } from "./harness.mjs";
 
-let server;
-let browser;
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 
 

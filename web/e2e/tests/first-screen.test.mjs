@@ -1,20 +1,10 @@
 // The first screen: app name, description, and a real TLS 1.3 handshake computed in the page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serveDist, launchBrowser, openPage, screenshot } from "./harness.mjs";
+import { useApp, server, browser, openPage, screenshot } from "./harness.mjs";
 
-let server;
-let browser;
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 test("the first screen shows a real rustls TLS 1.3 handshake run in the page", async () => {
   const started = Date.now();

@@ -5,6 +5,7 @@ import http from "node:http";
 import fs from "node:fs/promises";
 import path from "node:path";
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const TYPES = {
@@ -101,4 +102,20 @@ export async function waitStep(page, n) {
     n,
     { polling: "raf", timeout: 10_000 },
   );
+}
+
+/** The dist server and the browser of this test file, set by `useApp` (live bindings). */
+export let server;
+export let browser;
+
+/** Serves dist/ and launches Chromium before this file's tests, and stops both after. */
+export function useApp() {
+  before(async () => {
+    server = await serveDist();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 }

@@ -3,27 +3,17 @@
 // 554 banners; compliant versus vulnerable injection; policies and console; screenshots of key
 // steps; and the performance figures, printed as TAP comments. No fixed sleeps: every wait is
 // on page state.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
-import { serveDist, launchBrowser, openPage, screenshot as fullPageShot, distDir, byId, counter, waitStep } from "./harness.mjs";
+import { useApp, server, browser, openPage, screenshot as fullPageShot, distDir, byId, counter, waitStep } from "./harness.mjs";
 
-let server;
-let browser;
 /** Steps per scenario, filled by the stepping test (the perf test uses the largest). */
 const stepCounts = new Map();
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useApp();
 
 /** A full-page screenshot from the top of the page (clicks in the diagram may scroll it). */
 async function screenshot(page, name) {
