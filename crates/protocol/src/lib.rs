@@ -104,6 +104,7 @@ pub mod client;
 pub mod command;
 pub mod data;
 pub mod error;
+mod inbox;
 pub mod knowledge;
 pub mod limits;
 pub mod line;

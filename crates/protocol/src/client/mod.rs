@@ -36,8 +36,9 @@ pub use state::TRANSITIONS;
 
 use crate::command::{Command, Verb};
 use crate::error::{ConfigError, LocalError, PeerError};
-use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, Learnt, Provenance, escape_bytes};
-use crate::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use crate::inbox::Inbox;
+use crate::knowledge::{KnowledgeItem, KnowledgeKey, Learnt, Provenance, escape_bytes};
+use crate::limits::{EVENT_QUEUE_CAP, OUTGOING_CAP};
 use crate::line::Status;
 use crate::reply::{EhloReply, Reply, ReplyAssembler, next_reply_line};
 use crate::rules::RuleId as R;
@@ -56,9 +57,7 @@ pub struct Client {
     greeting: Option<Learnt<Reply>>,
     ehlo: Option<Learnt<EhloReply>>,
     authenticated: bool,
-    inbox: Vec<u8>,
-    inbox_offset: u64,
-    held_dropped: u64,
+    inbox: Inbox,
     assembler: ReplyAssembler,
     events: VecDeque<ClientEvent>,
     outgoing: Vec<u8>,
@@ -80,9 +79,7 @@ impl Client {
             greeting: None,
             ehlo: None,
             authenticated: false,
-            inbox: Vec::new(),
-            inbox_offset: 0,
-            held_dropped: 0,
+            inbox: Inbox::default(),
             assembler: ReplyAssembler::default(),
             events: VecDeque::new(),
             outgoing: Vec::new(),
@@ -105,7 +102,7 @@ impl Client {
     /// Offers bytes received from the server; returns how many were taken (fewer only
     /// when the event queue or outgoing buffer is full: drain, then offer the rest).
     /// While a handshake is pending, or once finished, every byte is taken (held up to
-    /// [`INPUT_BUFFER_CAP`], or ignored).
+    /// [`INPUT_BUFFER_CAP`](crate::limits::INPUT_BUFFER_CAP), or ignored).
     #[must_use = "bytes beyond the returned count were not taken"]
     pub fn receive(&mut self, input: &[u8]) -> usize {
         let mut taken = 0;
@@ -113,7 +110,7 @@ impl Client {
             match self.state {
                 ClientState::Closed { .. } => return input.len(),
                 ClientState::TlsHandshake => {
-                    self.hold(&input[taken..]);
+                    self.inbox.hold(&input[taken..]);
                     return input.len();
                 }
                 _ => {}
@@ -125,12 +122,12 @@ impl Client {
             ) {
                 continue;
             }
-            let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+            let room = self.inbox.room();
             if taken == input.len() || self.queues_full() || room == 0 {
                 return taken;
             }
             let n = room.min(input.len() - taken);
-            self.inbox.extend_from_slice(&input[taken..taken + n]);
+            self.inbox.extend(&input[taken..taken + n]);
             taken += n;
         }
     }
@@ -198,10 +195,7 @@ impl Client {
             self.greeting = None;
             self.ehlo = None;
         }
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + self.inbox.len() as u64 + self.held_dropped,
-        };
+        let range = self.inbox.held_range();
         if !range.is_empty() {
             let bytes = escape_bytes(&self.inbox);
             if self.policy.teaching.accept_replies_buffered_after_220 {
@@ -210,18 +204,16 @@ impl Client {
                     bytes,
                     broken_rule: R::ClientDiscard,
                 });
-                self.inbox_offset += self.held_dropped;
+                self.inbox.keep_held();
             } else {
                 self.events.push_back(ClientEvent::PlaintextDiscarded {
                     range,
                     bytes,
                     rules: vec![R::ClientDiscard],
                 });
-                self.inbox.clear();
-                self.inbox_offset = range.end;
+                self.inbox.discard_all();
             }
         }
-        self.held_dropped = 0;
         self.verdict = self.judge(&summary);
         self.tls = TlsState::On(summary);
         self.events.push_back(ClientEvent::SecurityDecision {
@@ -269,9 +261,7 @@ impl Client {
             reason: reason.to_string(),
             rules: vec![R::ClientHandshakeNext, R::Client454Decide],
         });
-        self.inbox_offset += self.inbox.len() as u64 + self.held_dropped;
-        self.inbox.clear();
-        self.held_dropped = 0;
+        self.inbox.discard_all();
         self.finish(
             ClientOutcome::TlsFailed {
                 reason: reason.to_string(),
@@ -287,18 +277,12 @@ impl Client {
         if !matches!(self.state, ClientState::TlsHandshake) || self.inbox.is_empty() {
             return Vec::new();
         }
-        let bytes = std::mem::take(&mut self.inbox);
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + bytes.len() as u64 + self.held_dropped,
-        };
+        let (bytes, range) = self.inbox.take();
         self.events.push_back(ClientEvent::PlaintextDiscarded {
             range,
             bytes: escape_bytes(&bytes),
             rules: vec![R::ClientDiscard],
         });
-        self.inbox_offset = range.end;
-        self.held_dropped = 0;
         bytes
     }
 
@@ -418,19 +402,6 @@ impl Client {
         self.events.len() >= EVENT_QUEUE_CAP || self.outgoing.len() >= OUTGOING_CAP
     }
 
-    fn hold(&mut self, bytes: &[u8]) {
-        let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
-        let n = room.min(bytes.len());
-        self.inbox.extend_from_slice(&bytes[..n]);
-        self.held_dropped += (bytes.len() - n) as u64;
-    }
-
-    fn drop_inbox(&mut self, n: usize) {
-        let n = n.min(self.inbox.len());
-        self.inbox.drain(..n);
-        self.inbox_offset += n as u64;
-    }
-
     fn goto(&mut self, on: &'static str, next: ClientState) {
         let from = self.state.name();
         let to = next.name();
@@ -491,7 +462,7 @@ impl Client {
             match self.state {
                 ClientState::Closed { .. } => {
                     let n = self.inbox.len();
-                    self.drop_inbox(n);
+                    self.inbox.consume(n);
                     return;
                 }
                 ClientState::TlsHandshake => return,
@@ -500,7 +471,7 @@ impl Client {
             match next_reply_line(&self.inbox) {
                 Ok(Status::Partial) => return,
                 Ok(Status::Complete(p)) => {
-                    self.drop_inbox(p.consumed);
+                    self.inbox.consume(p.consumed);
                     match self.assembler.push(p.value) {
                         Ok(Some(reply)) => {
                             self.replies += 1;
@@ -511,7 +482,7 @@ impl Client {
                     }
                 }
                 Err(e) => {
-                    self.drop_inbox(e.consumed);
+                    self.inbox.consume(e.consumed);
                     self.violation(e.error);
                 }
             }

@@ -191,10 +191,7 @@ impl Client {
         if code == 220 {
             self.tls = TlsState::Handshaking;
             self.goto(on, ClientState::TlsHandshake);
-            let range = ByteRange {
-                start: self.inbox_offset,
-                end: self.inbox_offset + self.inbox.len() as u64,
-            };
+            let range = self.inbox.pending_range();
             self.events.push_back(ClientEvent::StartTls {
                 buffered_plaintext: range,
                 rules: vec![R::Cmd220, R::ClientHandshakeNext],

@@ -10,7 +10,6 @@ use super::state::{self, Envelope, ServerState, Session};
 use super::{SecondStarttlsReply, Server, ServerEvent, StarttlsOffer};
 use crate::base64;
 use crate::command::{Command, Verb};
-use crate::knowledge::ByteRange;
 use crate::limits::RECIPIENTS_MAX;
 use crate::reply::{EhloReply, EnhancedStatus, Reply};
 use crate::rules::RuleId as R;
@@ -236,10 +235,7 @@ impl Server {
         let envelope = self.state.envelope().cloned();
         self.tls = TlsState::Handshaking;
         self.goto("STARTTLS", ServerState::TlsHandshake { session, envelope });
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + self.inbox.len() as u64,
-        };
+        let range = self.inbox.pending_range();
         self.events.push_back(ServerEvent::StartTls {
             buffered_plaintext: range,
             rules: vec![R::Cmd220],

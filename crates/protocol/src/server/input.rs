@@ -21,7 +21,7 @@ impl Server {
             match self.state {
                 ServerState::Closed => {
                     let n = self.inbox.len();
-                    self.drop_inbox(n);
+                    self.inbox.consume(n);
                     return;
                 }
                 ServerState::TlsHandshake { .. } => return,
@@ -36,7 +36,7 @@ impl Server {
             if self.skipping_long_line {
                 match self.inbox.iter().position(|&b| b == b'\n') {
                     Some(i) => {
-                        self.drop_inbox(i + 1);
+                        self.inbox.consume(i + 1);
                         self.skipping_long_line = false;
                         self.commands += 1;
                         self.reject(
@@ -49,7 +49,7 @@ impl Server {
                     }
                     None => {
                         let n = self.inbox.len();
-                        self.drop_inbox(n);
+                        self.inbox.consume(n);
                         return;
                     }
                 }
@@ -58,12 +58,12 @@ impl Server {
                 Framing::Partial => return,
                 Framing::TooLongUnfinished => {
                     let n = self.inbox.len();
-                    self.drop_inbox(n);
+                    self.inbox.consume(n);
                     self.skipping_long_line = true;
                     return;
                 }
                 Framing::TooLong { consumed } => {
-                    self.drop_inbox(consumed);
+                    self.inbox.consume(consumed);
                     self.commands += 1;
                     self.reject(
                         PeerError::LineTooLong {
@@ -73,13 +73,13 @@ impl Server {
                     );
                 }
                 Framing::BareLf { consumed } => {
-                    self.drop_inbox(consumed);
+                    self.inbox.consume(consumed);
                     self.commands += 1;
                     self.reject(PeerError::BareLf, None);
                 }
                 Framing::Line { content, consumed } => {
                     let line = self.inbox[..content].to_vec();
-                    self.drop_inbox(consumed);
+                    self.inbox.consume(consumed);
                     self.commands += 1;
                     self.handle_line(&line);
                 }
@@ -93,7 +93,7 @@ impl Server {
             return false;
         };
         let (n, done) = receiver.feed(&self.inbox);
-        self.drop_inbox(n);
+        self.inbox.consume(n);
         if !done {
             return false;
         }

@@ -53,8 +53,9 @@ pub(crate) use policy::check_text as policy_check_text;
 
 use crate::command::Verb;
 use crate::error::{ConfigError, LocalError};
-use crate::knowledge::{ByteRange, KnowledgeItem, KnowledgeKey, escape_bytes};
-use crate::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use crate::inbox::Inbox;
+use crate::knowledge::{KnowledgeItem, KnowledgeKey, escape_bytes};
+use crate::limits::{EVENT_QUEUE_CAP, OUTGOING_CAP};
 use crate::reply::{EnhancedStatus, Extension, Reply};
 use crate::rules::RuleId as R;
 use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
@@ -69,10 +70,8 @@ pub struct Server {
     tls: TlsState,
     verdict: SecurityVerdict,
     tls_available: bool,
-    inbox: Vec<u8>,
-    inbox_offset: u64,
+    inbox: Inbox,
     skipping_long_line: bool,
-    held_dropped: u64,
     events: VecDeque<ServerEvent>,
     outgoing: Vec<u8>,
     commands: u64,
@@ -89,10 +88,8 @@ impl Server {
             tls: TlsState::Off,
             verdict: SecurityVerdict::Unknown,
             tls_available: true,
-            inbox: Vec::new(),
-            inbox_offset: 0,
+            inbox: Inbox::default(),
             skipping_long_line: false,
-            held_dropped: 0,
             events: VecDeque::new(),
             outgoing: Vec::new(),
             commands: 0,
@@ -116,7 +113,7 @@ impl Server {
     /// Fewer than offered are taken only when the event queue or the outgoing
     /// buffer is full: drain them and offer the rest again. While a TLS handshake
     /// is pending, or after the session closed, every byte is taken (and held up
-    /// to [`INPUT_BUFFER_CAP`], or ignored).
+    /// to [`INPUT_BUFFER_CAP`](crate::limits::INPUT_BUFFER_CAP), or ignored).
     #[must_use = "bytes beyond the returned count were not taken"]
     pub fn receive(&mut self, input: &[u8]) -> usize {
         let mut taken = 0;
@@ -124,7 +121,7 @@ impl Server {
             match self.state {
                 ServerState::Closed => return input.len(),
                 ServerState::TlsHandshake { .. } => {
-                    self.hold(&input[taken..]);
+                    self.inbox.hold(&input[taken..]);
                     return input.len();
                 }
                 _ => {}
@@ -136,12 +133,12 @@ impl Server {
             ) {
                 continue;
             }
-            let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
+            let room = self.inbox.room();
             if taken == input.len() || self.queues_full() || room == 0 {
                 return taken;
             }
             let n = room.min(input.len() - taken);
-            self.inbox.extend_from_slice(&input[taken..taken + n]);
+            self.inbox.extend(&input[taken..taken + n]);
             taken += n;
         }
     }
@@ -209,10 +206,7 @@ impl Server {
                 }
             });
         }
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + self.inbox.len() as u64 + self.held_dropped,
-        };
+        let range = self.inbox.held_range();
         if !range.is_empty() {
             let bytes = escape_bytes(&self.inbox);
             if self.policy.teaching.process_plaintext_after_starttls {
@@ -221,19 +215,16 @@ impl Server {
                     bytes,
                     broken_rule: R::ServerDiscard,
                 });
-                // Bytes dropped beyond the cap are lost either way.
-                self.inbox_offset += self.held_dropped;
+                self.inbox.keep_held();
             } else {
                 self.events.push_back(ServerEvent::PlaintextDiscarded {
                     range,
                     bytes,
                     rules: vec![R::ServerDiscard],
                 });
-                self.inbox_offset = range.end;
-                self.inbox.clear();
+                self.inbox.discard_all();
             }
         }
-        self.held_dropped = 0;
         self.verdict = self.judge(&summary);
         self.tls = TlsState::On(summary);
         let (on, next) = if keep {
@@ -284,9 +275,7 @@ impl Server {
             ServerState::Closed,
             true,
         );
-        self.inbox_offset += self.inbox.len() as u64 + self.held_dropped;
-        self.inbox.clear();
-        self.held_dropped = 0;
+        self.inbox.discard_all();
         self.events.push_back(ServerEvent::Closed {
             reason: format!("TLS handshake failed: {reason}"),
         });
@@ -301,18 +290,12 @@ impl Server {
         if !matches!(self.state, ServerState::TlsHandshake { .. }) || self.inbox.is_empty() {
             return Vec::new();
         }
-        let bytes = std::mem::take(&mut self.inbox);
-        let range = ByteRange {
-            start: self.inbox_offset,
-            end: self.inbox_offset + bytes.len() as u64 + self.held_dropped,
-        };
+        let (bytes, range) = self.inbox.take();
         self.events.push_back(ServerEvent::PlaintextDiscarded {
             range,
             bytes: escape_bytes(&bytes),
             rules: vec![R::ServerDiscard],
         });
-        self.inbox_offset = range.end;
-        self.held_dropped = 0;
         bytes
     }
 
@@ -447,18 +430,6 @@ impl Server {
 
     fn queues_full(&self) -> bool {
         self.events.len() >= EVENT_QUEUE_CAP || self.outgoing.len() >= OUTGOING_CAP
-    }
-
-    fn hold(&mut self, bytes: &[u8]) {
-        let room = INPUT_BUFFER_CAP.saturating_sub(self.inbox.len());
-        let n = room.min(bytes.len());
-        self.inbox.extend_from_slice(&bytes[..n]);
-        self.held_dropped += (bytes.len() - n) as u64;
-    }
-
-    fn drop_inbox(&mut self, n: usize) {
-        self.inbox.drain(..n);
-        self.inbox_offset += n as u64;
     }
 
     fn under_tls(&self) -> bool {
