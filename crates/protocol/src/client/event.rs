@@ -6,7 +6,9 @@ use crate::error::PeerError;
 use crate::knowledge::{ByteRange, KnowledgeItem};
 use crate::reply::Reply;
 use crate::rules::RuleId;
+use super::state::{ClientStateId, ClientTrigger};
 use crate::tls::{SecurityVerdict, TlsState};
+use crate::transition::TableMiss;
 use serde::{Deserialize, Serialize};
 
 /// A recipient the server refused.
@@ -97,22 +99,23 @@ pub enum ClientEvent {
     /// The client's state changed (a row of [`TRANSITIONS`](crate::client::TRANSITIONS)).
     StateChanged {
         /// The state before.
-        from: String,
+        from: ClientStateId,
         /// The trigger.
-        on: String,
+        on: ClientTrigger,
         /// The state after.
-        to: String,
+        to: ClientStateId,
         /// The rules of the row.
         rules: Vec<RuleId>,
     },
+    /// A defect: the client changed state without a row of
+    /// [`TRANSITIONS`](crate::client::TRANSITIONS) for it. Never expected; tests fail on it.
+    TableMiss(TableMiss<ClientStateId, ClientTrigger>),
     /// Start TLS now: `220` arrived; the next bytes must be the TLS handshake
     /// ([`RuleId::Cmd220`](crate::rules::RuleId::Cmd220), [`RuleId::ClientHandshakeNext`](crate::rules::RuleId::ClientHandshakeNext)). Any bytes that arrived
     /// after the `220` are held, never read as replies, and discarded at the handshake.
     StartTls {
         /// Plaintext received after the `220` so far.
         buffered_plaintext: ByteRange,
-        /// The rules applied.
-        rules: Vec<RuleId>,
     },
     /// The client judged the TLS session ([`RuleId::DecideAfter`](crate::rules::RuleId::DecideAfter), [`RuleId::CertName`](crate::rules::RuleId::CertName)).
     SecurityDecision {
@@ -172,10 +175,8 @@ pub enum ClientEvent {
     TlsNotUsed {
         /// The reply to STARTTLS, or `None` if STARTTLS was not advertised.
         reply_code: Option<u16>,
-        /// The decision.
+        /// The decision (the rules are on the state change that follows).
         decision: TlsFallback,
-        /// The rules applied.
-        rules: Vec<RuleId>,
     },
     /// A peer remembered to use TLS does not now ([`RuleId::RecordTls`](crate::rules::RuleId::RecordTls)).
     TlsDowngradeWarning {
@@ -199,8 +200,8 @@ pub enum ClientEvent {
     TlsFailed {
         /// The caller's reason.
         reason: String,
-        /// The rules applied.
-        rules: Vec<RuleId>,
+        /// Whether the handshake had started (`false`: it could not start).
+        started: bool,
     },
     /// The session is over with this outcome: send the outgoing bytes, then close.
     Finished {
@@ -213,7 +214,7 @@ pub enum ClientEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSnapshot {
     /// The state name (as in [`TRANSITIONS`](crate::client::TRANSITIONS)).
-    pub state: String,
+    pub state: ClientStateId,
     /// Whether TLS is off, handshaking or on ([`RuleId::BothKnowTls`](crate::rules::RuleId::BothKnowTls)).
     pub tls: TlsState,
     /// The judgement of the TLS session.

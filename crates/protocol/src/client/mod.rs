@@ -32,7 +32,7 @@ mod transaction;
 
 pub use event::{ClientEvent, ClientOutcome, ClientSnapshot, RecipientRejection};
 pub use policy::{ClientPolicy, ClientScript, ClientTeaching, Credentials, TlsFallback, TlsMode};
-pub use state::TRANSITIONS;
+pub use state::{ClientStateId, ClientTransition, ClientTrigger, Next, TRANSITIONS};
 
 use crate::command::{Command, Verb};
 use crate::error::{ConfigError, LocalError, PeerError};
@@ -43,7 +43,7 @@ use crate::line::Status;
 use crate::reply::{EhloReply, Reply, ReplyAssembler, next_reply_line};
 use crate::rules::RuleId as R;
 use crate::tls::{SecurityVerdict, TlsState, TlsSummary};
-use state::{ClientState, on_reply};
+use state::ClientState;
 use std::collections::VecDeque;
 
 /// The SMTP client machine. See the [module documentation](self) for the call order.
@@ -187,7 +187,7 @@ impl Client {
             } else {
                 ClientEvent::KnowledgeDiscarded {
                     item,
-                    rules: vec![R::ClientDiscard, R::Reset],
+                    rules: vec![R::ClientDiscard],
                 }
             });
         }
@@ -223,8 +223,7 @@ impl Client {
         if let SecurityVerdict::Insufficient { reason } = self.verdict.clone() {
             self.quit(
                 ClientOutcome::QuitInsecure { reason },
-                state::ON_TLS_INSECURE,
-                vec![R::ClientQuitInsecure, R::DecideAfter],
+                ClientTrigger::TlsInsufficient,
             );
         } else if keep {
             self.events.push_back(ClientEvent::RuleBroken {
@@ -233,22 +232,33 @@ impl Client {
                     "no EHLO after the handshake: the extension list learnt in the clear is reused"
                         .into(),
             });
-            self.after_ehlo(state::ON_TLS_KEEP);
+            self.after_ehlo(replies::Via::TlsKept);
         } else {
             let ehlo = Command::Ehlo {
                 domain: self.script.ehlo_name.clone(),
             };
-            self.send_command(ehlo, vec![R::ClientEhloAgain, R::Reset]);
-            self.goto(state::ON_TLS, ClientState::AwaitEhlo);
+            self.send_command(ehlo, vec![]);
+            self.goto(ClientTrigger::TlsEstablished, ClientState::AwaitEhlo);
         }
         self.pump();
         Ok(())
     }
 
-    /// Reports that the handshake failed or could not start. The client aborts the
-    /// connection ([`R::ClientHandshakeNext`]: no other command may follow the 220);
-    /// whether to retry later or in the clear is the caller's decision ([`R::Client454Decide`]).
+    /// Reports that the handshake started and failed (an alert, a certificate rustls
+    /// refused). The connection cannot carry SMTP any more: the session ends. Whether to
+    /// retry later, elsewhere or in the clear is the caller's decision by local policy
+    /// ([`R::Client454Decide`]).
     pub fn tls_failed(&mut self, reason: &str) -> Result<(), LocalError> {
+        self.handshake_failed(reason, true)
+    }
+
+    /// Reports that the handshake could not start after the `220`: the client aborts the
+    /// connection ([`R::ClientHandshakeNext`]: no other command may follow the 220).
+    pub fn tls_could_not_start(&mut self, reason: &str) -> Result<(), LocalError> {
+        self.handshake_failed(reason, false)
+    }
+
+    fn handshake_failed(&mut self, reason: &str, started: bool) -> Result<(), LocalError> {
         if !matches!(self.state, ClientState::TlsHandshake) {
             return Err(if self.is_finished() {
                 LocalError::Closed
@@ -259,14 +269,19 @@ impl Client {
         self.tls = TlsState::Off;
         self.events.push_back(ClientEvent::TlsFailed {
             reason: reason.to_string(),
-            rules: vec![R::ClientHandshakeNext, R::Client454Decide],
+            started,
         });
         self.inbox.discard_all();
+        let on = if started {
+            ClientTrigger::TlsFailed
+        } else {
+            ClientTrigger::TlsCouldNotStart
+        };
         self.finish(
             ClientOutcome::TlsFailed {
                 reason: reason.to_string(),
             },
-            state::ON_TLS_FAILED,
+            on,
         );
         Ok(())
     }
@@ -301,9 +316,14 @@ impl Client {
         &self.verdict
     }
 
-    /// The state name, as in [`TRANSITIONS`].
+    /// The state, as in [`TRANSITIONS`].
+    pub fn state_id(&self) -> ClientStateId {
+        self.state.id()
+    }
+
+    /// The state's name, e.g. `"TlsHandshake"`.
     pub fn state_name(&self) -> &'static str {
-        self.state.name()
+        self.state.id().as_str()
     }
 
     /// Whether the session is over.
@@ -345,7 +365,7 @@ impl Client {
     /// A serializable view for a trace.
     pub fn snapshot(&self) -> ClientSnapshot {
         ClientSnapshot {
-            state: self.state.name().to_string(),
+            state: self.state.id(),
             tls: self.tls.clone(),
             verdict: self.verdict.clone(),
             knowledge: self.knowledge(),
@@ -402,24 +422,31 @@ impl Client {
         self.events.len() >= EVENT_QUEUE_CAP || self.outgoing.len() >= OUTGOING_CAP
     }
 
-    fn goto(&mut self, on: &'static str, next: ClientState) {
-        let from = self.state.name();
-        let to = next.name();
+    /// Moves to `next` by the row of [`TRANSITIONS`] for the current state and `on`. A
+    /// change the table does not name is reported as [`ClientEvent::TableMiss`] (in release
+    /// builds too); a change that keeps the state is not a row and is not reported.
+    fn goto(&mut self, on: ClientTrigger, next: ClientState) {
+        let from = self.state.id();
+        let to = next.id();
         self.state = next;
-        if from == to {
-            return;
+        let row = crate::transition::lookup(TRANSITIONS, from, on);
+        match row {
+            Some(row) if row.to == to => self.events.push_back(ClientEvent::StateChanged {
+                from,
+                on,
+                to,
+                rules: row.rules.to_vec(),
+            }),
+            None if from == to => {}
+            _ => self
+                .events
+                .push_back(ClientEvent::TableMiss(crate::transition::TableMiss {
+                    from,
+                    on,
+                    to,
+                    table_says: row.map(|r| r.to),
+                })),
         }
-        let row = crate::transition::find(TRANSITIONS, from, on, to);
-        debug_assert!(
-            row.is_some(),
-            "client transition {from} --{on}--> {to} missing from TRANSITIONS"
-        );
-        self.events.push_back(ClientEvent::StateChanged {
-            from: from.into(),
-            on: on.into(),
-            to: to.into(),
-            rules: row.map(|r| r.rules.to_vec()).unwrap_or_default(),
-        });
     }
 
     fn send_command(&mut self, command: Command, rules: Vec<R>) {
@@ -432,12 +459,12 @@ impl Client {
         });
     }
 
-    fn quit(&mut self, outcome: ClientOutcome, on: &'static str, rules: Vec<R>) {
-        self.send_command(Command::Quit, rules);
+    fn quit(&mut self, outcome: ClientOutcome, on: ClientTrigger) {
+        self.send_command(Command::Quit, vec![]);
         self.goto(on, ClientState::AwaitQuit { outcome });
     }
 
-    fn finish(&mut self, outcome: ClientOutcome, on: &'static str) {
+    fn finish(&mut self, outcome: ClientOutcome, on: ClientTrigger) {
         self.goto(
             on,
             ClientState::Closed {
@@ -451,7 +478,7 @@ impl Client {
         let reason = error.to_string();
         self.events
             .push_back(ClientEvent::ProtocolViolation { error });
-        self.finish(ClientOutcome::Aborted { reason }, state::ON_VIOLATION);
+        self.finish(ClientOutcome::Aborted { reason }, ClientTrigger::PeerViolation);
     }
 
     fn pump(&mut self) {

@@ -1,7 +1,21 @@
 //! The client's decisions on each reply: what comes next in the script, when to use
-//! STARTTLS (STRIP-DEFENSE, PIPELINE-LAST), and what to do on 454, 530 and 554.
+//! STARTTLS (STRIP-DEFENSE), and what to do on 454, 530 and 554. Each decision names
+//! its trigger; the row of [`TRANSITIONS`](super::TRANSITIONS) for it gives the next
+//! state and the rules.
 
+use super::state::{ClientTrigger as T, Next};
 use super::*;
+
+/// How the client came to choose its next command after a greeting-like reply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Via {
+    /// A 250 reply to EHLO.
+    Ehlo,
+    /// A 250 reply to HELO.
+    Helo,
+    /// A handshake with the keep-knowledge teaching toggle on (the old list is reused).
+    TlsKept,
+}
 
 impl Client {
     pub(super) fn handle_reply(&mut self, reply: Reply) {
@@ -15,11 +29,10 @@ impl Client {
                 ClientOutcome::Aborted {
                     reason: format!("421 {}", reply.text()),
                 },
-                state::ON_421,
+                T::Reply421,
             );
             return;
         }
-        let on = on_reply(reply.code);
         let code = reply.code;
         match &self.state {
             ClientState::AwaitGreeting => {
@@ -29,9 +42,9 @@ impl Client {
                         domain: self.script.ehlo_name.clone(),
                     };
                     self.send_command(ehlo, vec![]);
-                    self.goto(on, ClientState::AwaitEhlo);
+                    self.goto(T::Greeting, ClientState::AwaitEhlo);
                 } else {
-                    self.quit(Self::refused(None, &reply), on, vec![]);
+                    self.quit(Self::refused(None, &reply), T::GreetingRefused);
                 }
             }
             ClientState::AwaitEhlo => {
@@ -45,7 +58,7 @@ impl Client {
                                     });
                             }
                             self.ehlo = Some(self.learnt(ehlo));
-                            self.after_ehlo(on);
+                            self.after_ehlo(Via::Ehlo);
                         }
                         Err(e) => self.violation(e),
                     }
@@ -54,31 +67,31 @@ impl Client {
                         domain: self.script.ehlo_name.clone(),
                     };
                     self.send_command(helo, vec![]);
-                    self.goto(on, ClientState::AwaitHelo);
+                    self.goto(T::EhloRefused, ClientState::AwaitHelo);
                 } else {
-                    self.quit(Self::refused(Some(Verb::Ehlo), &reply), on, vec![]);
+                    self.quit(Self::refused(Some(Verb::Ehlo), &reply), T::EhloFailed);
                 }
             }
             ClientState::AwaitHelo => {
                 if code / 100 == 2 {
                     self.ehlo = None;
-                    self.after_ehlo(on);
+                    self.after_ehlo(Via::Helo);
                 } else {
-                    self.quit(Self::refused(Some(Verb::Helo), &reply), on, vec![]);
+                    self.quit(Self::refused(Some(Verb::Helo), &reply), T::HeloRefused);
                 }
             }
-            ClientState::AwaitStarttls => self.starttls_reply(&reply, on),
+            ClientState::AwaitStarttls => self.starttls_reply(&reply),
             ClientState::AwaitAuth => {
                 if code / 100 == 2 {
                     self.authenticated = true;
-                    self.start_transaction(on);
+                    self.start_transaction(T::AuthAccepted);
                 } else if code == 530 && self.can_starttls() {
-                    self.send_starttls(on);
+                    self.send_starttls(T::Auth530);
                 } else {
-                    self.quit(Self::refused(Some(Verb::Auth), &reply), on, vec![]);
+                    self.quit(Self::refused(Some(Verb::Auth), &reply), T::AuthRefused);
                 }
             }
-            ClientState::Transaction(_) => self.transaction_reply(&reply, on),
+            ClientState::Transaction(_) => self.transaction_reply(&reply),
             ClientState::AwaitDataEnd { accepted, rejected } => {
                 let outcome = if code / 100 == 2 && !accepted.is_empty() {
                     ClientOutcome::Delivered {
@@ -90,11 +103,11 @@ impl Client {
                 } else {
                     Self::refused(Some(Verb::Data), &reply)
                 };
-                self.quit(outcome, on, vec![]);
+                self.quit(outcome, T::DataEnd);
             }
             ClientState::AwaitQuit { outcome } => {
                 let outcome = outcome.clone();
-                self.finish(outcome, on);
+                self.finish(outcome, T::QuitReply);
             }
             ClientState::TlsHandshake | ClientState::Closed { .. } => {}
         }
@@ -129,115 +142,130 @@ impl Client {
         }
     }
 
-    pub(super) fn after_ehlo(&mut self, on: &'static str) {
+    /// After the EHLO (or HELO) reply: STARTTLS, AUTH, MAIL or QUIT, by policy.
+    pub(super) fn after_ehlo(&mut self, via: Via) {
         if self.tls.is_active() {
+            let on: fn(Next) -> T = if via == Via::TlsKept {
+                T::TlsEstablishedKept
+            } else {
+                T::EhloUnderTls
+            };
             if self.policy.teaching.send_starttls_twice && !self.second_starttls_sent {
                 self.second_starttls_sent = true;
                 self.events.push_back(ClientEvent::RuleBroken {
                     rule: R::NoTlsTwice,
                     detail: "STARTTLS sent while TLS is already active".into(),
                 });
-                self.send_starttls(on);
+                self.send_starttls(on(Next::Starttls));
             } else {
                 self.proceed(on);
             }
             return;
         }
+        let accepted: fn(Next) -> T = if via == Via::Helo {
+            T::HeloAccepted
+        } else {
+            T::EhloAccepted
+        };
         let mode = self.policy.effective_tls_mode();
         if mode == TlsMode::Never {
-            self.proceed(on);
+            self.proceed(accepted);
             return;
         }
         let advertised = self.ehlo.as_ref().is_some_and(|e| e.value.has("STARTTLS"));
-        if advertised && !self.starttls_refused {
-            self.send_starttls(on);
+        if advertised {
+            if self.starttls_refused {
+                self.proceed(accepted);
+            } else {
+                self.send_starttls(accepted(Next::Starttls));
+            }
             return;
         }
-        if !advertised {
-            self.warn_if_remembered();
-            let decision = if mode == TlsMode::Required {
-                TlsFallback::Quit
-            } else {
-                TlsFallback::ContinueInClear
+        self.warn_if_remembered();
+        let missing: fn(Next) -> T = if via == Via::Helo {
+            T::HeloWithoutStarttls
+        } else {
+            T::StarttlsNotAdvertised
+        };
+        let decision = if mode == TlsMode::Required {
+            TlsFallback::Quit
+        } else {
+            TlsFallback::ContinueInClear
+        };
+        self.events.push_back(ClientEvent::TlsNotUsed {
+            reply_code: None,
+            decision,
+        });
+        if decision == TlsFallback::Quit {
+            let outcome = ClientOutcome::TlsUnavailable {
+                reason: "TLS is required but the server did not advertise STARTTLS".into(),
             };
-            self.events.push_back(ClientEvent::TlsNotUsed {
-                reply_code: None,
-                decision,
-                rules: vec![R::StripDefense],
-            });
-            if decision == TlsFallback::Quit {
-                let outcome = ClientOutcome::TlsUnavailable {
-                    reason: "TLS is required but the server did not advertise STARTTLS".into(),
-                };
-                self.quit(outcome, on, vec![R::StripDefense]);
-                return;
-            }
+            self.quit(outcome, missing(Next::Quit));
+            return;
         }
-        self.proceed(on);
+        self.proceed(missing);
     }
 
-    pub(super) fn send_starttls(&mut self, on: &'static str) {
-        let rules = if self.pipelining_in_use() {
-            vec![R::PipelineLast]
-        } else {
-            vec![]
-        };
-        self.send_command(Command::StartTls, rules);
+    pub(super) fn send_starttls(&mut self, on: T) {
+        self.send_command(Command::StartTls, vec![]);
         self.goto(on, ClientState::AwaitStarttls);
     }
 
-    pub(super) fn starttls_reply(&mut self, reply: &Reply, on: &'static str) {
+    pub(super) fn starttls_reply(&mut self, reply: &Reply) {
         let code = reply.code;
         if code == 220 {
             self.tls = TlsState::Handshaking;
-            self.goto(on, ClientState::TlsHandshake);
+            self.goto(T::Starttls220, ClientState::TlsHandshake);
             let range = self.inbox.pending_range();
             self.events.push_back(ClientEvent::StartTls {
                 buffered_plaintext: range,
-                rules: vec![R::Cmd220, R::ClientHandshakeNext],
             });
             return;
         }
         if self.tls.is_active() {
             // The answer to a second STARTTLS (teaching toggle): carry on under the first TLS.
-            self.proceed(on);
+            self.proceed(T::SecondStarttlsRefused);
             return;
         }
         self.starttls_refused = true;
         self.warn_if_remembered();
-        let mode = self.policy.effective_tls_mode();
-        let decision = if mode == TlsMode::Required || code == 554 {
+        let required = self.policy.effective_tls_mode() == TlsMode::Required;
+        let decision = if required || code == 554 {
             TlsFallback::Quit
         } else {
             self.policy.on_454
         };
-        let mut rules = vec![R::Client454Decide];
-        if code == 454 {
-            rules.push(R::Cmd454);
-        }
-        if mode == TlsMode::Required {
-            rules.push(R::StripDefense);
-        }
         self.events.push_back(ClientEvent::TlsNotUsed {
             reply_code: Some(code),
             decision,
-            rules: rules.clone(),
         });
+        let on: fn(Next) -> T = if code == 454 {
+            T::Starttls454
+        } else {
+            T::StarttlsRefused
+        };
         match decision {
-            TlsFallback::Quit if code == 554 => {
-                self.quit(Self::refused(Some(Verb::StartTls), reply), on, rules);
-            }
             TlsFallback::Quit => {
-                let outcome = ClientOutcome::TlsUnavailable {
-                    reason: format!("STARTTLS answered {}", reply),
+                let trigger = match (required, code) {
+                    (true, 454) => T::Starttls454Required,
+                    (true, _) => T::StarttlsRefusedRequired,
+                    (false, _) => on(Next::Quit),
                 };
-                self.quit(outcome, on, rules);
+                let outcome = if code == 554 {
+                    Self::refused(Some(Verb::StartTls), reply)
+                } else {
+                    ClientOutcome::TlsUnavailable {
+                        reason: format!("STARTTLS answered {}", reply),
+                    }
+                };
+                self.quit(outcome, trigger);
             }
             TlsFallback::ContinueInClear => self.proceed(on),
         }
     }
 
-    pub(super) fn proceed(&mut self, on: &'static str) {
+    /// AUTH if the script asks for it and it is offered (and safe), else the transaction.
+    pub(super) fn proceed(&mut self, on: fn(Next) -> T) {
         if let Some(creds) = self.script.auth.clone()
             && !self.authenticated
         {
@@ -255,7 +283,7 @@ impl Client {
                     initial_response: Some(crate::base64::encode(&raw)),
                 };
                 self.send_command(command, vec![]);
-                self.goto(on, ClientState::AwaitAuth);
+                self.goto(on(Next::Auth), ClientState::AwaitAuth);
                 return;
             }
             let reason = if !offered {
@@ -267,6 +295,6 @@ impl Client {
                 reason: reason.into(),
             });
         }
-        self.start_transaction(on);
+        self.start_transaction(on(Next::Mail));
     }
 }

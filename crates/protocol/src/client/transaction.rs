@@ -6,7 +6,7 @@
 //! [`RuleId::SmtpDotStuffing`]: crate::rules::RuleId::SmtpDotStuffing
 //! [`RuleId::Require530`]: crate::rules::RuleId::Require530
 
-use super::state::{ClientState, Transaction};
+use super::state::{ClientState, ClientTrigger, Transaction};
 use super::{Client, ClientEvent, ClientOutcome, RecipientRejection};
 use crate::command::Command;
 use crate::data::encode_message;
@@ -15,7 +15,7 @@ use crate::reply::Reply;
 use crate::rules::RuleId as R;
 
 impl Client {
-    pub(super) fn start_transaction(&mut self, on: &'static str) {
+    pub(super) fn start_transaction(&mut self, on: ClientTrigger) {
         let mut tx = Transaction::default();
         tx.unsent.push_back(Command::Mail {
             reverse_path: self.script.mail_from.clone(),
@@ -58,7 +58,7 @@ impl Client {
         }
     }
 
-    pub(super) fn transaction_reply(&mut self, reply: &Reply, on: &'static str) {
+    pub(super) fn transaction_reply(&mut self, reply: &Reply) {
         let pipelining = self.pipelining_in_use();
         let ClientState::Transaction(tx) = &mut self.state else {
             return;
@@ -117,7 +117,7 @@ impl Client {
                     under_tls: self.tls.is_active(),
                     rules: vec![R::SmtpDotStuffing],
                 });
-                self.goto(on, ClientState::AwaitDataEnd { accepted, rejected });
+                self.goto(ClientTrigger::Data354, ClientState::AwaitDataEnd { accepted, rejected });
                 return;
             }
             _ => {
@@ -147,7 +147,7 @@ impl Client {
         });
         let (command, code, text) = refusal.unwrap_or((command, reply.code, reply.text()));
         if code == 530 && self.can_starttls() {
-            self.send_starttls(on);
+            self.send_starttls(ClientTrigger::Transaction530);
             return;
         }
         let outcome = ClientOutcome::Refused {
@@ -155,6 +155,6 @@ impl Client {
             code,
             text,
         };
-        self.quit(outcome, on, vec![]);
+        self.quit(outcome, ClientTrigger::TransactionFailed);
     }
 }

@@ -6,7 +6,7 @@
 //! [`RuleId::Cmd454`]: crate::rules::RuleId::Cmd454
 //! [`RuleId::NoTlsTwice`]: crate::rules::RuleId::NoTlsTwice
 
-use super::state::{self, Envelope, ServerState, Session};
+use super::state::{Envelope, ServerState, ServerTrigger, Session};
 use super::{SecondStarttlsReply, Server, ServerEvent, StarttlsOffer};
 use crate::base64;
 use crate::command::{Command, Verb};
@@ -34,7 +34,6 @@ impl Server {
                         detail: "STARTTLS advertised in an EHLO reply under TLS".into(),
                     });
                 }
-                let esc = extensions.iter().any(|e| e.is("ENHANCEDSTATUSCODES"));
                 let reply = if esmtp {
                     EhloReply {
                         domain: self.policy.hostname.clone(),
@@ -50,10 +49,14 @@ impl Server {
                 let session = Session {
                     client_name: self.learnt(domain),
                     esmtp,
-                    esc,
                     auth,
                 };
-                self.goto(verb.as_str(), ServerState::Ready { session });
+                let on = if esmtp {
+                    ServerTrigger::Ehlo
+                } else {
+                    ServerTrigger::Helo
+                };
+                self.goto(on, ServerState::Ready { session });
             }
             Command::Mail { reverse_path, .. } => match &self.state {
                 ServerState::Ready { session } => {
@@ -63,7 +66,7 @@ impl Server {
                         reverse_path: self.learnt(reverse_path),
                         recipients: Vec::new(),
                     };
-                    self.goto("MAIL", ServerState::Transaction { session, envelope });
+                    self.goto(ServerTrigger::Mail, ServerState::Transaction { session, envelope });
                 }
                 ServerState::Transaction { .. } => {
                     self.bad_sequence(verb, "Error: nested MAIL command")
@@ -109,7 +112,7 @@ impl Server {
                         vec![R::SmtpDotStuffing],
                     );
                     self.goto(
-                        "DATA",
+                        ServerTrigger::Data354,
                         ServerState::Data {
                             session,
                             envelope,
@@ -126,7 +129,7 @@ impl Server {
                 self.respond(250, ok, "Ok", Some(verb), vec![]);
                 if let ServerState::Transaction { session, .. } = &self.state {
                     let session = session.clone();
-                    self.goto("RSET", ServerState::Ready { session });
+                    self.goto(ServerTrigger::Rset, ServerState::Ready { session });
                 }
             }
             Command::Noop { .. } => self.respond(250, ok, "Ok", Some(verb), vec![]),
@@ -147,7 +150,7 @@ impl Server {
             Command::Quit => {
                 let text = format!("{} closing connection", self.policy.hostname);
                 self.respond(221, ok, &text, Some(verb), vec![]);
-                self.goto("QUIT", ServerState::Closed);
+                self.goto(ServerTrigger::Quit, ServerState::Closed);
                 self.events.push_back(ServerEvent::Closed {
                     reason: "the client sent QUIT".into(),
                 });
@@ -233,12 +236,16 @@ impl Server {
         );
         let session = self.state.session().cloned();
         let envelope = self.state.envelope().cloned();
+        let on = if self.under_tls() {
+            ServerTrigger::Starttls220UnderTls
+        } else {
+            ServerTrigger::Starttls220
+        };
         self.tls = TlsState::Handshaking;
-        self.goto("STARTTLS", ServerState::TlsHandshake { session, envelope });
+        self.goto(on, ServerState::TlsHandshake { session, envelope });
         let range = self.inbox.pending_range();
         self.events.push_back(ServerEvent::StartTls {
             buffered_plaintext: range,
-            rules: vec![R::Cmd220],
         });
     }
 
@@ -267,7 +274,7 @@ impl Server {
         match initial_response {
             None => {
                 self.send(Reply::new(334, None, ""), Some(verb), vec![]);
-                self.goto("AUTH", ServerState::AuthChallenge { session });
+                self.goto(ServerTrigger::Auth334, ServerState::AuthChallenge { session });
             }
             Some(response) => self.check_credentials(&response, session),
         }
@@ -278,13 +285,11 @@ impl Server {
             return;
         };
         let session = session.clone();
-        self.transition(
-            "AuthChallenge",
-            state::ON_AUTH_RESPONSE,
+        self.goto(
+            ServerTrigger::AuthResponse,
             ServerState::Ready {
                 session: session.clone(),
             },
-            true,
         );
         let text = std::str::from_utf8(line).unwrap_or("");
         if text == "*" {

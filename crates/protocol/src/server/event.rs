@@ -5,7 +5,9 @@ use crate::error::PeerError;
 use crate::knowledge::{ByteRange, KnowledgeItem};
 use crate::reply::Reply;
 use crate::rules::RuleId;
+use super::state::{ServerStateId, ServerTrigger};
 use crate::tls::{SecurityVerdict, TlsState};
+use crate::transition::TableMiss;
 use serde::{Deserialize, Serialize};
 
 /// One thing the server did or decided. Drain them with
@@ -39,14 +41,17 @@ pub enum ServerEvent {
     /// The SMTP state changed (a row of [`TRANSITIONS`](crate::server::TRANSITIONS)).
     StateChanged {
         /// The state before.
-        from: String,
+        from: ServerStateId,
         /// The trigger.
-        on: String,
+        on: ServerTrigger,
         /// The state after.
-        to: String,
+        to: ServerStateId,
         /// The rules of the row.
         rules: Vec<RuleId>,
     },
+    /// A defect: the server changed state without a row of
+    /// [`TRANSITIONS`](crate::server::TRANSITIONS) for it. Never expected; tests fail on it.
+    TableMiss(TableMiss<ServerStateId, ServerTrigger>),
     /// Start TLS now: the `220` is in the outgoing bytes, and the next bytes on the
     /// connection belong to the TLS handshake ([`RuleId::Cmd220`](crate::rules::RuleId::Cmd220)). Send the outgoing
     /// bytes, run the handshake, then call `tls_established` or `tls_failed`.
@@ -56,8 +61,6 @@ pub enum ServerEvent {
     StartTls {
         /// Plaintext received after the STARTTLS line so far.
         buffered_plaintext: ByteRange,
-        /// [`RuleId::Cmd220`](crate::rules::RuleId::Cmd220).
-        rules: Vec<RuleId>,
     },
     /// The server judged the TLS session ([`RuleId::DecideAfter`](crate::rules::RuleId::DecideAfter)).
     SecurityDecision {
@@ -66,7 +69,7 @@ pub enum ServerEvent {
         /// [`RuleId::DecideAfter`](crate::rules::RuleId::DecideAfter), plus [`RuleId::Server554`](crate::rules::RuleId::Server554) when insufficient.
         rules: Vec<RuleId>,
     },
-    /// A knowledge item learnt before TLS was discarded ([`RuleId::ServerDiscard`](crate::rules::RuleId::ServerDiscard), [`RuleId::Reset`](crate::rules::RuleId::Reset)).
+    /// A knowledge item learnt before TLS was discarded ([`RuleId::ServerDiscard`](crate::rules::RuleId::ServerDiscard)).
     KnowledgeDiscarded {
         /// The item.
         item: KnowledgeItem,
@@ -140,8 +143,8 @@ pub enum ServerEvent {
 /// A serializable view of the server at one moment, for a trace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSnapshot {
-    /// The SMTP state name (as in [`TRANSITIONS`](crate::server::TRANSITIONS)).
-    pub state: String,
+    /// The SMTP state (as in [`TRANSITIONS`](crate::server::TRANSITIONS)).
+    pub state: ServerStateId,
     /// Whether TLS is off, handshaking or on ([`RuleId::BothKnowTls`](crate::rules::RuleId::BothKnowTls)).
     pub tls: TlsState,
     /// The judgement of the TLS session.

@@ -1,7 +1,7 @@
 //! Reading input: framing command lines and DATA, refusing what the policy refuses (500, 501,
 //! 503, 530, 554), and handing each command to the dispatcher.
 
-use super::state::{self, ServerState};
+use super::state::ServerState;
 use super::{Server, ServerEvent, exempt_from_530};
 use crate::command::{Command, Verb};
 use crate::error::PeerError;
@@ -152,7 +152,7 @@ impl Server {
                 under_tls,
             });
         }
-        self.goto(state::ON_END_OF_DATA, ServerState::Ready { session });
+        self.goto(super::ServerTrigger::EndOfData, ServerState::Ready { session });
         true
     }
 

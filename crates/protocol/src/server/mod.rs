@@ -47,7 +47,7 @@ pub use event::{ServerEvent, ServerSnapshot};
 pub use policy::{
     Account, SecondStarttlsReply, ServerPolicy, ServerSecurityPolicy, ServerTeaching, StarttlsOffer,
 };
-pub use state::TRANSITIONS;
+pub use state::{Kept, ServerStateId, ServerTransition, ServerTrigger, TRANSITIONS};
 
 pub(crate) use policy::check_text as policy_check_text;
 
@@ -202,7 +202,7 @@ impl Server {
             } else {
                 ServerEvent::KnowledgeDiscarded {
                     item,
-                    rules: vec![R::ServerDiscard, R::Reset],
+                    rules: vec![R::ServerDiscard],
                 }
             });
         }
@@ -233,16 +233,24 @@ impl Server {
                 detail: "the SMTP session was not reset to its initial state after the handshake"
                     .into(),
             });
-            let next = match (session, envelope) {
-                (Some(session), Some(envelope)) => ServerState::Transaction { session, envelope },
-                (Some(session), None) => ServerState::Ready { session },
-                _ => ServerState::Initial,
-            };
-            (state::ON_TLS_KEEP, next)
+            match (session, envelope) {
+                (Some(session), Some(envelope)) => (
+                    ServerTrigger::TlsEstablishedKept(Kept::Envelope),
+                    ServerState::Transaction { session, envelope },
+                ),
+                (Some(session), None) => (
+                    ServerTrigger::TlsEstablishedKept(Kept::Session),
+                    ServerState::Ready { session },
+                ),
+                _ => (
+                    ServerTrigger::TlsEstablishedKept(Kept::Nothing),
+                    ServerState::Initial,
+                ),
+            }
         } else {
-            (state::ON_TLS, ServerState::Initial)
+            (ServerTrigger::TlsEstablished, ServerState::Initial)
         };
-        self.transition("TlsHandshake", on, next, true);
+        self.goto(on, next);
         let mut rules = vec![R::DecideAfter];
         if matches!(self.verdict, SecurityVerdict::Insufficient { .. }) {
             rules.push(R::Server554);
@@ -269,12 +277,7 @@ impl Server {
         self.events.push_back(ServerEvent::TlsFailed {
             reason: reason.to_string(),
         });
-        self.transition(
-            "TlsHandshake",
-            state::ON_TLS_FAILED,
-            ServerState::Closed,
-            true,
-        );
+        self.goto(ServerTrigger::TlsFailed, ServerState::Closed);
         self.inbox.discard_all();
         self.events.push_back(ServerEvent::Closed {
             reason: format!("TLS handshake failed: {reason}"),
@@ -320,9 +323,14 @@ impl Server {
         &self.verdict
     }
 
-    /// The SMTP state name, as in [`TRANSITIONS`].
+    /// The SMTP state, as in [`TRANSITIONS`].
+    pub fn state_id(&self) -> ServerStateId {
+        self.state.id()
+    }
+
+    /// The state's name, e.g. `"TlsHandshake"`.
     pub fn state_name(&self) -> &'static str {
-        self.state.name()
+        self.state.id().as_str()
     }
 
     /// Whether the session is over.
@@ -351,7 +359,7 @@ impl Server {
     /// A serializable view for a trace.
     pub fn snapshot(&self) -> ServerSnapshot {
         ServerSnapshot {
-            state: self.state.name().to_string(),
+            state: self.state.id(),
             tls: self.tls.clone(),
             verdict: self.verdict.clone(),
             knowledge: self.knowledge(),
@@ -436,38 +444,43 @@ impl Server {
         self.tls.is_active()
     }
 
+    /// RFC 2034 §3: a server that supports ENHANCEDSTATUSCODES puts codes in its 2xx, 4xx and
+    /// 5xx replies whether or not the client used EHLO. "Supports" here: the extension is in
+    /// the list the server offers in the current phase (before or under TLS).
     fn esc_active(&self) -> bool {
-        self.state.session().is_some_and(|s| s.esc)
+        self.advertised_extensions()
+            .0
+            .iter()
+            .any(|e| e.is("ENHANCEDSTATUSCODES"))
     }
 
-    fn transition(
-        &mut self,
-        from: &'static str,
-        on: &'static str,
-        next: ServerState,
-        report: bool,
-    ) {
-        let to = next.name();
+    /// Moves to `next` by the row of [`TRANSITIONS`] for the current state and `on`. A
+    /// change the table does not name is reported as [`ServerEvent::TableMiss`] (in release
+    /// builds too); a change that keeps the state is not a row and is not reported.
+    fn goto(&mut self, on: ServerTrigger, next: ServerState) {
+        let from = self.state.id();
+        let to = next.id();
         self.state = next;
-        if from == to && !report {
-            return;
+        let row = crate::transition::lookup(TRANSITIONS, from, on);
+        match row {
+            Some(row) if row.to == to => {
+                self.events.push_back(ServerEvent::StateChanged {
+                    from,
+                    on,
+                    to,
+                    rules: row.rules.to_vec(),
+                });
+            }
+            None if from == to => {}
+            _ => self
+                .events
+                .push_back(ServerEvent::TableMiss(crate::transition::TableMiss {
+                    from,
+                    on,
+                    to,
+                    table_says: row.map(|r| r.to),
+                })),
         }
-        let row = crate::transition::find(TRANSITIONS, from, on, to);
-        debug_assert!(
-            row.is_some(),
-            "server transition {from} --{on}--> {to} missing from TRANSITIONS"
-        );
-        self.events.push_back(ServerEvent::StateChanged {
-            from: from.into(),
-            on: on.into(),
-            to: to.into(),
-            rules: row.map(|r| r.rules.to_vec()).unwrap_or_default(),
-        });
-    }
-
-    fn goto(&mut self, on: &'static str, next: ServerState) {
-        let from = self.state.name();
-        self.transition(from, on, next, false);
     }
 
     fn send(&mut self, reply: Reply, to: Option<Verb>, rules: Vec<R>) {

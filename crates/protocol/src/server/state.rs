@@ -4,7 +4,8 @@
 use crate::data::DataReceiver;
 use crate::knowledge::{KnowledgeItem, KnowledgeKey, Learnt};
 use crate::rules::RuleId as R;
-use crate::transition::{Transition, t};
+use crate::transition::{Transition, row};
+use serde::{Deserialize, Serialize};
 
 /// What the server knows about the client once it has sent EHLO or HELO.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +14,6 @@ pub(crate) struct Session {
     pub client_name: Learnt<String>,
     /// EHLO (true) or HELO (false).
     pub esmtp: bool,
-    /// ENHANCEDSTATUSCODES was advertised in the reply to this EHLO (RFC 2034).
-    pub esc: bool,
     /// The identity authenticated with AUTH PLAIN.
     pub auth: Option<Learnt<String>>,
 }
@@ -57,16 +56,16 @@ pub(crate) enum ServerState {
 }
 
 impl ServerState {
-    /// The state's name, as in [`TRANSITIONS`].
-    pub fn name(&self) -> &'static str {
+    /// The state's identifier, as in [`TRANSITIONS`].
+    pub fn id(&self) -> ServerStateId {
         match self {
-            ServerState::Initial => "Initial",
-            ServerState::Ready { .. } => "Ready",
-            ServerState::Transaction { .. } => "Transaction",
-            ServerState::Data { .. } => "Data",
-            ServerState::AuthChallenge { .. } => "AuthChallenge",
-            ServerState::TlsHandshake { .. } => "TlsHandshake",
-            ServerState::Closed => "Closed",
+            ServerState::Initial => ServerStateId::Initial,
+            ServerState::Ready { .. } => ServerStateId::Ready,
+            ServerState::Transaction { .. } => ServerStateId::Transaction,
+            ServerState::Data { .. } => ServerStateId::Data,
+            ServerState::AuthChallenge { .. } => ServerStateId::AuthChallenge,
+            ServerState::TlsHandshake { .. } => ServerStateId::TlsHandshake,
+            ServerState::Closed => ServerStateId::Closed,
         }
     }
 
@@ -113,50 +112,189 @@ impl ServerState {
     }
 }
 
-/// Trigger name for a completed handshake.
-pub(crate) const ON_TLS: &str = "tls_established";
-/// Trigger name for a completed handshake with the keep-knowledge teaching toggle on.
-pub(crate) const ON_TLS_KEEP: &str = "tls_established (teaching: pre-TLS knowledge kept)";
-/// Trigger name for a failed handshake.
-pub(crate) const ON_TLS_FAILED: &str = "tls_failed";
-/// Trigger name for the end of mail data.
-pub(crate) const ON_END_OF_DATA: &str = "end of data";
-/// Trigger name for the AUTH PLAIN response line.
-pub(crate) const ON_AUTH_RESPONSE: &str = "AUTH response";
+/// The server's states, without their data: the rows of [`TRANSITIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ServerStateId {
+    /// After the 220 greeting, or after a TLS handshake ([`R::Reset`]): no EHLO yet.
+    Initial,
+    /// After EHLO or HELO.
+    Ready,
+    /// After MAIL: collecting recipients.
+    Transaction,
+    /// After `354`: receiving the message text.
+    Data,
+    /// After `334` to AUTH PLAIN: the next line is the response.
+    AuthChallenge,
+    /// After `220` to STARTTLS: the handshake runs.
+    TlsHandshake,
+    /// After QUIT or a failed handshake.
+    Closed,
+}
 
-/// The server's transition table: every state change the server makes is a row
-/// here (checked in debug builds and by the tests). Changes that keep the state
-/// name (EHLO in Ready, RCPT in Transaction) are not listed.
-pub const TRANSITIONS: &[Transition] = &[
-    t("Initial", "EHLO", "Ready", &[]),
-    t("Initial", "HELO", "Ready", &[]),
-    t("Initial", "STARTTLS", "TlsHandshake", &[R::Cmd220]),
-    t("Initial", "QUIT", "Closed", &[]),
-    t("Ready", "MAIL", "Transaction", &[]),
-    t("Ready", "AUTH", "AuthChallenge", &[]),
-    t("Ready", "STARTTLS", "TlsHandshake", &[R::Cmd220]),
-    t("Ready", "QUIT", "Closed", &[]),
-    t("Transaction", "DATA", "Data", &[]),
-    t("Transaction", "RSET", "Ready", &[]),
-    t("Transaction", "EHLO", "Ready", &[]),
-    t("Transaction", "HELO", "Ready", &[]),
-    t("Transaction", "STARTTLS", "TlsHandshake", &[R::Cmd220]),
-    t("Transaction", "QUIT", "Closed", &[]),
-    t("Data", ON_END_OF_DATA, "Ready", &[R::SmtpDotStuffing]),
-    t("AuthChallenge", ON_AUTH_RESPONSE, "Ready", &[]),
-    t(
-        "TlsHandshake",
-        ON_TLS,
-        "Initial",
-        &[R::Reset, R::ServerDiscard, R::DecideAfter],
+impl ServerStateId {
+    /// Every state, in the order a diagram draws them.
+    pub const ALL: &'static [ServerStateId] = &[
+        ServerStateId::Initial,
+        ServerStateId::Ready,
+        ServerStateId::Transaction,
+        ServerStateId::Data,
+        ServerStateId::AuthChallenge,
+        ServerStateId::TlsHandshake,
+        ServerStateId::Closed,
+    ];
+
+    /// The state's name, e.g. `"TlsHandshake"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerStateId::Initial => "Initial",
+            ServerStateId::Ready => "Ready",
+            ServerStateId::Transaction => "Transaction",
+            ServerStateId::Data => "Data",
+            ServerStateId::AuthChallenge => "AuthChallenge",
+            ServerStateId::TlsHandshake => "TlsHandshake",
+            ServerStateId::Closed => "Closed",
+        }
+    }
+}
+
+impl std::fmt::Display for ServerStateId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the server kept of its pre-TLS session under the keep-knowledge teaching toggle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Kept {
+    /// Nothing was known yet (no EHLO before STARTTLS).
+    Nothing,
+    /// The EHLO session.
+    Session,
+    /// The EHLO session and a mail transaction.
+    Envelope,
+}
+
+/// What moves the server from one state to another: a command with the server's answer
+/// to it, or a call of its caller. As fine as the rules need (a 220 to STARTTLS in the
+/// clear is not the 220 to a STARTTLS under TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ServerTrigger {
+    /// EHLO, answered 250 with the extension list.
+    Ehlo,
+    /// HELO, answered 250.
+    Helo,
+    /// MAIL, accepted.
+    Mail,
+    /// RSET, inside a transaction.
+    Rset,
+    /// DATA, answered 354.
+    Data354,
+    /// The end of the message text (a line with a single period).
+    EndOfData,
+    /// AUTH PLAIN without an initial response, answered 334.
+    Auth334,
+    /// The AUTH PLAIN response line after a 334.
+    AuthResponse,
+    /// QUIT, answered 221.
+    Quit,
+    /// STARTTLS in the clear, answered 220.
+    Starttls220,
+    /// STARTTLS while TLS is already active, answered 220 (aiosmtpd's behaviour).
+    Starttls220UnderTls,
+    /// The caller reports a completed handshake.
+    TlsEstablished,
+    /// A completed handshake, with the keep-knowledge teaching toggle on.
+    TlsEstablishedKept(Kept),
+    /// The caller reports a failed handshake.
+    TlsFailed,
+}
+
+impl ServerTrigger {
+    /// A short technical label, e.g. `"STARTTLS → 220"`, for tables and detail lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerTrigger::Ehlo => "EHLO → 250",
+            ServerTrigger::Helo => "HELO → 250",
+            ServerTrigger::Mail => "MAIL → 250",
+            ServerTrigger::Rset => "RSET → 250",
+            ServerTrigger::Data354 => "DATA → 354",
+            ServerTrigger::EndOfData => "end of data",
+            ServerTrigger::Auth334 => "AUTH → 334",
+            ServerTrigger::AuthResponse => "AUTH response",
+            ServerTrigger::Quit => "QUIT → 221",
+            ServerTrigger::Starttls220 => "STARTTLS → 220",
+            ServerTrigger::Starttls220UnderTls => "STARTTLS under TLS → 220",
+            ServerTrigger::TlsEstablished => "handshake complete",
+            ServerTrigger::TlsEstablishedKept(Kept::Nothing) => {
+                "handshake complete (teaching: nothing to keep)"
+            }
+            ServerTrigger::TlsEstablishedKept(Kept::Session) => {
+                "handshake complete (teaching: EHLO session kept)"
+            }
+            ServerTrigger::TlsEstablishedKept(Kept::Envelope) => {
+                "handshake complete (teaching: session and envelope kept)"
+            }
+            ServerTrigger::TlsFailed => "handshake failed",
+        }
+    }
+}
+
+/// One row of the server's table.
+pub type ServerTransition = Transition<ServerStateId, ServerTrigger>;
+
+use ServerStateId as S;
+use ServerTrigger as T;
+
+/// The server's transition table: every state change the server makes is the row for its
+/// `(from, on)` pair (looked up by the machine, and checked by the tests in release builds
+/// too). Changes that keep the state (EHLO in Ready, RCPT in Transaction) are not rows.
+pub const TRANSITIONS: &[ServerTransition] = &[
+    row(S::Initial, T::Ehlo, S::Ready, &[]),
+    row(S::Initial, T::Helo, S::Ready, &[]),
+    row(S::Initial, T::Starttls220, S::TlsHandshake, &[R::Cmd220]),
+    row(
+        S::Initial,
+        T::Starttls220UnderTls,
+        S::TlsHandshake,
+        &[R::NoTlsTwice],
     ),
-    t("TlsHandshake", ON_TLS_KEEP, "Initial", &[R::DecideAfter]),
-    t("TlsHandshake", ON_TLS_KEEP, "Ready", &[R::DecideAfter]),
-    t(
-        "TlsHandshake",
-        ON_TLS_KEEP,
-        "Transaction",
-        &[R::DecideAfter],
+    row(S::Initial, T::Quit, S::Closed, &[]),
+    row(S::Ready, T::Mail, S::Transaction, &[]),
+    row(S::Ready, T::Auth334, S::AuthChallenge, &[]),
+    row(S::Ready, T::Starttls220, S::TlsHandshake, &[R::Cmd220]),
+    row(
+        S::Ready,
+        T::Starttls220UnderTls,
+        S::TlsHandshake,
+        &[R::NoTlsTwice],
     ),
-    t("TlsHandshake", ON_TLS_FAILED, "Closed", &[]),
+    row(S::Ready, T::Quit, S::Closed, &[]),
+    row(S::Transaction, T::Data354, S::Data, &[]),
+    row(S::Transaction, T::Rset, S::Ready, &[]),
+    row(S::Transaction, T::Ehlo, S::Ready, &[]),
+    row(S::Transaction, T::Helo, S::Ready, &[]),
+    row(S::Transaction, T::Starttls220, S::TlsHandshake, &[R::Cmd220]),
+    row(S::Transaction, T::Quit, S::Closed, &[]),
+    row(S::Data, T::EndOfData, S::Ready, &[R::SmtpDotStuffing]),
+    row(S::AuthChallenge, T::AuthResponse, S::Ready, &[]),
+    row(S::TlsHandshake, T::TlsEstablished, S::Initial, &[R::Reset]),
+    row(
+        S::TlsHandshake,
+        T::TlsEstablishedKept(Kept::Nothing),
+        S::Initial,
+        &[],
+    ),
+    row(
+        S::TlsHandshake,
+        T::TlsEstablishedKept(Kept::Session),
+        S::Ready,
+        &[],
+    ),
+    row(
+        S::TlsHandshake,
+        T::TlsEstablishedKept(Kept::Envelope),
+        S::Transaction,
+        &[],
+    ),
+    row(S::TlsHandshake, T::TlsFailed, S::Closed, &[]),
 ];

@@ -4,7 +4,7 @@
 use crate::common::{ehlo_reply, hear};
 use starttls_protocol::Command;
 use starttls_protocol::client::{
-    Client, ClientEvent, ClientOutcome, ClientPolicy, ClientScript, Credentials, TlsFallback,
+    Client, ClientEvent, ClientTrigger, Next, ClientOutcome, ClientPolicy, ClientScript, Credentials, TlsFallback,
     TlsMode,
 };
 use starttls_protocol::knowledge::KnowledgeKey;
@@ -74,10 +74,9 @@ fn rule_client_454_decide_follows_local_policy() {
             ClientEvent::TlsNotUsed {
                 reply_code: Some(454),
                 decision,
-                rules,
-            } => {
-                assert!(rules.contains(&RuleId::Client454Decide));
-                Some(*decision)
+            } => Some(*decision),
+            ClientEvent::StateChanged { rules, .. } if rules.contains(&RuleId::Client454Decide) => {
+                None
             }
             _ => None,
         });
@@ -111,11 +110,22 @@ fn rule_client_handshake_next_nothing_is_sent_before_the_handshake() {
 }
 
 #[test]
-fn rule_client_handshake_next_aborts_when_the_handshake_fails() {
+fn rule_client_handshake_next_aborts_when_the_handshake_cannot_start() {
+    let mut c = to_handshake(ClientPolicy::default(), &["STARTTLS"]);
+    c.tls_could_not_start("no TLS configuration").unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(events.iter().any(|e| matches!(e, ClientEvent::StateChanged { on: ClientTrigger::TlsCouldNotStart, rules, .. } if rules == &[RuleId::ClientHandshakeNext])));
+    // No QUIT or any other command in the clear: the connection is aborted.
+    assert!(c.take_outgoing().is_empty());
+}
+
+#[test]
+fn rule_client_454_decide_after_a_handshake_that_started_and_failed() {
     let mut c = to_handshake(ClientPolicy::default(), &["STARTTLS"]);
     c.tls_failed("handshake_failure alert").unwrap();
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
-    assert!(events.iter().any(|e| matches!(e, ClientEvent::TlsFailed { rules, .. } if rules.contains(&RuleId::ClientHandshakeNext))));
+    assert!(events.iter().any(|e| matches!(e, ClientEvent::StateChanged { on: ClientTrigger::TlsFailed, rules, .. } if rules == &[RuleId::Client454Decide])));
+    assert!(!events.iter().any(|e| matches!(e, ClientEvent::StateChanged { rules, .. } if rules.contains(&RuleId::ClientHandshakeNext))));
     // No QUIT or any other command in the clear: the connection is aborted.
     assert!(c.take_outgoing().is_empty());
     assert!(c.is_finished());
@@ -130,8 +140,9 @@ fn rule_pipeline_last_starttls_ends_its_group() {
         out, "STARTTLS\r\n",
         "nothing may follow STARTTLS in its flight"
     );
-    assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::CommandSent { command: Command::StartTls, rules, .. } if rules.contains(&RuleId::PipelineLast))));
+    // STARTTLS goes alone, so the flight is no pipelined group: nothing cites PIPELINE-LAST.
+    assert!(!events.iter().any(|e| matches!(e,
+        ClientEvent::CommandSent { rules, .. } | ClientEvent::StateChanged { rules, .. } if rules.contains(&RuleId::PipelineLast))));
     let (out, _) = hear(&mut c, "220 Ready to start TLS\r\n");
     assert_eq!(out, "");
     c.tls_established(summary()).unwrap();
@@ -184,7 +195,7 @@ fn rule_client_quit_insecure_sends_quit_immediately() {
     );
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::CommandSent { command: Command::Quit, rules, .. } if rules.contains(&RuleId::ClientQuitInsecure))));
+        ClientEvent::StateChanged { on: ClientTrigger::TlsInsufficient, rules, .. } if rules.contains(&RuleId::ClientQuitInsecure))));
     let (_, events) = hear(&mut c, "221 Bye\r\n");
     assert!(events.iter().any(|e| matches!(
         e,
@@ -348,7 +359,7 @@ fn rule_client_ehlo_again_first_command_after_the_handshake() {
         }]
     );
     assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::CommandSent { rules, under_tls: true, .. } if rules.contains(&RuleId::ClientEhloAgain))));
+        ClientEvent::StateChanged { on: ClientTrigger::TlsEstablished, rules, .. } if rules.contains(&RuleId::ClientEhloAgain))));
 }
 
 #[test]
@@ -412,7 +423,9 @@ fn rule_strip_defense_client_required_quits_when_starttls_is_stripped() {
     let (out, events) = greet(&mut c, &["PIPELINING", "8BITMIME"]);
     assert_eq!(out, "QUIT\r\n");
     assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::TlsNotUsed { reply_code: None, decision: TlsFallback::Quit, rules } if rules.contains(&RuleId::StripDefense))));
+        ClientEvent::TlsNotUsed { reply_code: None, decision: TlsFallback::Quit })));
+    assert!(events.iter().any(|e| matches!(e,
+        ClientEvent::StateChanged { on: ClientTrigger::StarttlsNotAdvertised(Next::Quit), rules, .. } if rules.contains(&RuleId::StripDefense))));
     assert!(matches!(
         c.outcome(),
         Some(ClientOutcome::TlsUnavailable { .. })

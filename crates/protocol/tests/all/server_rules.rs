@@ -7,7 +7,7 @@ use starttls_protocol::knowledge::{KnowledgeKey, Provenance};
 use starttls_protocol::reply::Extension;
 use starttls_protocol::rules::RuleId;
 use starttls_protocol::server::{
-    Account, SecondStarttlsReply, Server, ServerEvent, ServerPolicy, StarttlsOffer,
+    Account, SecondStarttlsReply, Server, ServerEvent, ServerStateId, ServerTrigger, ServerPolicy, StarttlsOffer,
 };
 use starttls_protocol::tls::{SecurityVerdict, TlsState, TlsSummary, TlsVersion};
 
@@ -85,7 +85,7 @@ fn rule_ext_keyword_position_follows_the_policy_list() {
 fn rule_cmd_syntax_starttls_with_parameters_gets_501() {
     let mut s = server(ServerPolicy::default());
     let (out, events) = talk(&mut s, "STARTTLS now\r\n");
-    assert_eq!(out, "501 Syntax error (no parameters allowed)\r\n");
+    assert_eq!(out, "501 5.5.4 Syntax error (no parameters allowed)\r\n");
     assert!(replies(&events)[0].1.contains(&RuleId::CmdSyntax));
     assert_eq!(s.state_name(), "Initial");
     assert_eq!(s.tls(), &TlsState::Off);
@@ -103,7 +103,7 @@ fn rule_cmd_220_next_bytes_belong_to_the_handshake() {
     let (out, events) = talk(&mut s, "EHLO c.example\r\nSTARTTLS\r\n");
     assert!(out.ends_with("220 2.0.0 Ready to start TLS\r\n"));
     assert!(events.iter().any(
-        |e| matches!(e, ServerEvent::StartTls { rules, .. } if rules.contains(&RuleId::Cmd220))
+        |e| matches!(e, ServerEvent::StateChanged { on: ServerTrigger::Starttls220, rules, .. } if rules.contains(&RuleId::Cmd220))
     ));
     assert_eq!(s.tls(), &TlsState::Handshaking);
     assert_eq!(s.state_name(), "TlsHandshake");
@@ -112,10 +112,10 @@ fn rule_cmd_220_next_bytes_belong_to_the_handshake() {
     assert_eq!(s.receive(&hello), hello.len());
     assert!(s.poll_event().is_none());
     assert!(s.take_outgoing().is_empty());
-    // Before EHLO, no enhanced code.
+    // Before EHLO too, an enhanced code: the server offers ENHANCEDSTATUSCODES (RFC 2034).
     let mut s = server(ServerPolicy::default());
     let (out, _) = talk(&mut s, "STARTTLS\r\n");
-    assert_eq!(out, "220 Ready to start TLS\r\n");
+    assert_eq!(out, "220 2.0.0 Ready to start TLS\r\n");
 }
 
 #[test]
@@ -130,10 +130,10 @@ fn rule_cmd_454_when_tls_is_temporarily_unavailable() {
         });
         let (out, events) = talk(&mut s, "STARTTLS\r\n");
         assert_eq!(
-            out, "454 TLS not available due to temporary reason\r\n",
+            out, "454 4.7.0 TLS not available due to temporary reason\r\n",
             "{offer:?}"
         );
-        assert_eq!(replies(&events)[0].1, vec![RuleId::Cmd454]);
+        assert_eq!(replies(&events)[0].1, vec![RuleId::Cmd454, RuleId::Esc2034]);
         assert_eq!(s.tls(), &TlsState::Off);
     }
     let mut s = server(ServerPolicy::default());
@@ -149,7 +149,7 @@ fn rule_cmd_454_when_tls_is_temporarily_unavailable() {
         ..ServerPolicy::default()
     });
     let (out, _) = talk(&mut s, "STARTTLS\r\n");
-    assert_eq!(out, "502 Command not implemented\r\n");
+    assert_eq!(out, "502 5.5.1 Command not implemented\r\n");
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn rule_require_530_refuses_mail_before_tls() {
         let code = codes(&out)[0];
         assert_eq!(code == 530, *refused, "{line}: {out}");
         if *refused {
-            assert_eq!(out, "530 Must issue a STARTTLS command first\r\n");
+            assert_eq!(out, "530 5.7.0 Must issue a STARTTLS command first\r\n");
             assert!(replies(&events)[0].1.contains(&RuleId::Require530));
         }
     }
@@ -323,7 +323,7 @@ fn rule_server_554_refuses_everything_but_quit() {
     ] {
         let (out, events) = talk(&mut s, &format!("{line}\r\n"));
         assert_eq!(
-            out, "554 Command refused due to lack of security\r\n",
+            out, "554 5.7.0 Command refused due to lack of security\r\n",
             "{line}"
         );
         assert!(replies(&events)[0].1.contains(&RuleId::Server554));
@@ -338,10 +338,11 @@ fn rule_reset_server_returns_to_the_initial_state() {
     let (mut s, events) = server_under_tls(ServerPolicy::default());
     assert_eq!(s.state_name(), "Initial");
     assert!(events.iter().any(|e| matches!(e,
-        ServerEvent::StateChanged { to, rules, .. } if to == "Initial" && rules.contains(&RuleId::Reset))));
-    // As right after the greeting: MAIL needs EHLO first, and no enhanced codes yet.
+        ServerEvent::StateChanged { to: ServerStateId::Initial, rules, .. } if rules.contains(&RuleId::Reset))));
+    // As right after the greeting: MAIL needs EHLO first. The server still offers
+    // ENHANCEDSTATUSCODES, so the refusal carries a code (RFC 2034, with or without EHLO).
     let (out, _) = talk(&mut s, "MAIL FROM:<a@b.example>\r\n");
-    assert_eq!(out, "503 Error: send HELO/EHLO first\r\n");
+    assert_eq!(out, "503 5.5.1 Error: send HELO/EHLO first\r\n");
 }
 
 #[test]
@@ -432,7 +433,7 @@ fn rule_server_discard_command_injection_cve_2011_0411_teaching_toggle() {
             under_tls: true
         }
     )));
-    assert_eq!(s.take_outgoing(), b"503 Error: send HELO/EHLO first\r\n");
+    assert_eq!(s.take_outgoing(), b"503 5.5.1 Error: send HELO/EHLO first\r\n");
 }
 
 #[test]

@@ -11,7 +11,7 @@ fn rule_smtp_line_limit_long_command_line_gets_500() {
     let mut s = server(ServerPolicy::default());
     let long = format!("NOOP {}\r\nNOOP\r\n", "x".repeat(600));
     let (out, events) = talk(&mut s, &long);
-    assert_eq!(out, "500 Line too long\r\n250 Ok\r\n");
+    assert_eq!(out, "500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n");
     assert!(events.iter().any(|e| matches!(e, ServerEvent::ReplySent { rules, .. } if rules.contains(&RuleId::SmtpLineLimit))));
 }
 
@@ -25,7 +25,7 @@ fn rule_smtp_line_limit_a_line_that_never_ends_stays_bounded() {
     }
     assert!(s.take_outgoing().is_empty());
     let (out, _) = talk(&mut s, "\r\nNOOP\r\n");
-    assert_eq!(out, "500 Line too long\r\n250 Ok\r\n");
+    assert_eq!(out, "500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n");
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn rule_smtp_reply_codes_500_501_503() {
         "FROB\r\nEHLO\r\nRCPT TO:<a@b.example>\r\nDATA\r\nEHLO c.example\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n",
     );
     assert_eq!(codes(&out), [500, 501, 503, 503, 250, 250, 503, 503]);
-    assert!(out.starts_with("500 Syntax error, command unrecognized\r\n"));
+    assert!(out.starts_with("500 5.5.1 Syntax error, command unrecognized\r\n"));
 }
 
 #[test]
@@ -89,23 +89,23 @@ fn rule_smtp_crlf_bare_lf_nul_and_8bit_get_500_naming_the_fault() {
     let table: &[(&[u8], &str)] = &[
         (
             b"NOOP\n",
-            "500 Syntax error: bare LF received (lines must end with CRLF)\r\n",
+            "500 5.5.2 Syntax error: bare LF received (lines must end with CRLF)\r\n",
         ),
         (
             b"NO\rOP\r\n",
-            "500 Syntax error: bare CR received (CR is only allowed before LF)\r\n",
+            "500 5.5.2 Syntax error: bare CR received (CR is only allowed before LF)\r\n",
         ),
         (
             b"NOOP\0\r\n",
-            "500 Syntax error: NUL character in command\r\n",
+            "500 5.5.2 Syntax error: NUL character in command\r\n",
         ),
         (
             b"NOOP \xC3\xA9\r\n",
-            "500 Syntax error: 8-bit octet 0xC3 in command (commands are 7-bit ASCII)\r\n",
+            "500 5.5.2 Syntax error: 8-bit octet 0xC3 in command (commands are 7-bit ASCII)\r\n",
         ),
         (
             b"NOOP \x07\r\n",
-            "500 Syntax error: control character 0x07 in command\r\n",
+            "500 5.5.2 Syntax error: control character 0x07 in command\r\n",
         ),
     ];
     for (input, expected) in table {
@@ -127,13 +127,19 @@ fn rule_smtp_crlf_bare_lf_nul_and_8bit_get_500_naming_the_fault() {
 }
 
 #[test]
-fn rule_esc_2034_codes_after_ehlo_not_after_helo() {
+fn rule_esc_2034_codes_whether_or_not_the_client_used_ehlo() {
     let mut s = server(ServerPolicy::default());
     let (out, _) = talk(
         &mut s,
-        "HELO c.example\r\nNOOP\r\nEHLO c.example\r\nNOOP\r\n",
+        "NOOP\r\nHELO c.example\r\nNOOP\r\nEHLO c.example\r\nNOOP\r\n",
     );
-    assert!(out.starts_with("250 mx.example.net\r\n250 Ok\r\n"), "{out}");
+    // RFC 2034: codes on every 2xx/4xx/5xx reply but the greeting and the HELO/EHLO replies,
+    // regardless of whether or not EHLO is employed by the client.
+    assert!(
+        out.starts_with("220 mx.example.net ESMTP\r\n250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n")
+            || out.starts_with("250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n"),
+        "{out}"
+    );
     assert!(out.ends_with("250 2.0.0 Ok\r\n"), "{out}");
     // The EHLO reply itself carries none.
     assert!(out.contains("250-mx.example.net at your service\r\n"));
