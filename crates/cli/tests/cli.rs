@@ -36,7 +36,7 @@ fn run_json_is_a_trace_with_a_schema_version() {
     let (code, out, _) = cli(&["run", "happy-path", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert!(v["steps"].as_array().unwrap().len() > 20);
 }
 

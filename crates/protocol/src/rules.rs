@@ -91,12 +91,13 @@ rule_ids! {
     Cmd220 = "CMD-220",
     /// RFC 3207 §4 (no level): `454 TLS not available due to temporary reason`.
     Cmd454 = "CMD-454",
-    /// RFC 3207 §4, §6 (no level): after 454 or a failed handshake the client decides by local policy.
+    /// RFC 3207 §4 (454), §6 (454 or failed negotiation), no level: the client decides by local policy.
     Client454Decide = "CLIENT-454-DECIDE",
     /// RFC 3207 §4 (MUST): after 220 the client starts the handshake before any other command;
     /// if it cannot, it SHOULD abort the connection.
     ClientHandshakeNext = "CLIENT-HANDSHAKE-NEXT",
-    /// RFC 3207 §4, RFC 2920 §3.1 (MUST): with pipelining, STARTTLS is the last command of its group.
+    /// RFC 3207 §4, RFC 2920 §3.1 (lower-case "must"): with pipelining, STARTTLS is the last
+    /// command of its group.
     PipelineLast = "PIPELINE-LAST",
     /// RFC 3207 §4 (MUST NOT): a publicly-referenced server must not require STARTTLS for local delivery.
     PublicNoRequire = "PUBLIC-NO-REQUIRE",
@@ -111,10 +112,10 @@ rule_ids! {
     /// RFC 3207 §4.1 (SHOULD): a client finding the level too low sends QUIT immediately.
     ClientQuitInsecure = "CLIENT-QUIT-INSECURE",
     /// RFC 3207 §4.1 (SHOULD): a server finding the level too low answers every command but
-    /// QUIT with `554 Command refused due to lack of security`.
+    /// QUIT with `554` (suggested text: "Command refused due to lack of security").
     Server554 = "SERVER-554",
-    /// RFC 3207 §4.1, RFC 7817 (no level): a client authenticates only a server whose
-    /// certificate names the host it meant to reach.
+    /// RFC 3207 §4.1, RFC 7817 (no level): a client would probably only want to authenticate a
+    /// server whose certificate names the host it meant to reach.
     CertName = "CERT-NAME",
     /// RFC 3207 §4.2 (no level): after the handshake the SMTP session is back in its initial state.
     Reset = "RESET",
@@ -143,17 +144,18 @@ rule_ids! {
     /// Supplementary, RFC 5321 §4.5.3.1.8, §4.5.3.1.10 (MUST): at least 100 recipients are
     /// buffered; beyond the server's limit, `452 Too many recipients`.
     SmtpRcptLimit = "SMTP-RCPT-LIMIT",
-    /// Supplementary, RFC 5321 §4.2.4, §4.3.2: `500` unrecognised command, `501` syntax error in
-    /// parameters, `503` bad sequence of commands.
+    /// Supplementary, RFC 5321 §4.1.4, §4.2.2, §4.2.4, §4.3.2: `500` unrecognised command, `501`
+    /// syntax error in parameters, `502` not implemented, `503` bad sequence of commands.
     SmtpReplyCodes = "SMTP-REPLY-CODES",
     /// Supplementary, RFC 5321 §2.3.8, §2.4 (MUST): lines end in CRLF only; bare CR or LF is not a
     /// line end; commands are 7-bit ASCII.
     SmtpCrlf = "SMTP-CRLF",
-    /// Supplementary, RFC 5321 §4.5.2 (MUST): a text line starting with a period gets one more
+    /// Supplementary, RFC 5321 §4.5.2 (no level): a text line starting with a period gets one more
     /// period before sending, and the receiver removes it; a lone period ends the data.
     SmtpDotStuffing = "SMTP-DOT-STUFFING",
-    /// Supplementary, RFC 2034 §3, RFC 3463: after an EHLO reply that lists ENHANCEDSTATUSCODES,
-    /// reply texts start with an enhanced status code, except the greeting and HELO/EHLO replies.
+    /// Supplementary, RFC 2034 §3, §4, RFC 3463: a server supporting ENHANCEDSTATUSCODES starts
+    /// its 2xx/4xx/5xx reply texts with an enhanced status code, whether or not the client used
+    /// EHLO; not the greeting, the HELO/EHLO replies or 3xx replies.
     Esc2034 = "ESC-2034",
 }
 
@@ -248,8 +250,8 @@ pub const ALL: &[Rule] = &[
         R::Client454Decide,
         Client,
         Description,
-        "RFC 3207 §4, §6",
-        "After a 454 reply, or a failed TLS negotiation, the client decides by local policy whether to go on with the session in the clear, retry TLS later, or give up and return the mail.",
+        "RFC 3207 §4 (454), §6 (454 or failed negotiation)",
+        "After a 454 reply the client decides by local policy whether to continue the session (§4). After a 454 or a failed TLS negotiation it can go ahead with the SMTP session, retry TLS later (returning the mail after a local timeout), or give up and return the mail (§6). (Playground's reading: after a failed handshake the connection is gone, so going ahead means a new connection in the clear.)",
         true,
     ),
     r(
@@ -263,9 +265,9 @@ pub const ALL: &[Rule] = &[
     r(
         R::PipelineLast,
         Client,
-        Must,
+        Description,
         "RFC 3207 §4; RFC 2920 §3.1",
-        "A client using pipelining must make STARTTLS the last command of a group.",
+        "If the client uses pipelining (RFC 2920), STARTTLS must be the last command of its group (a lower-case \"must\" in RFC 3207). (Playground's reading: nothing may follow STARTTLS in the same flight.)",
         true,
     ),
     r(
@@ -273,7 +275,7 @@ pub const ALL: &[Rule] = &[
         Server,
         MustNot,
         "RFC 3207 §4",
-        "A publicly-referenced SMTP server (port 25 of a host named by the MX, or A, record of the domain) MUST NOT require STARTTLS in order to deliver mail locally.",
+        "A publicly-referenced SMTP server MUST NOT require STARTTLS in order to deliver mail locally. Such a server listens on port 25 of a host listed in the domain's MX record, or in its A record when there is no MX.",
         true,
     ),
     r(
@@ -313,7 +315,7 @@ pub const ALL: &[Rule] = &[
         Server,
         Should,
         "RFC 3207 §4.1",
-        "A server that decides the level of authentication or privacy is not high enough SHOULD reply to every command other than QUIT with \"554 Command refused due to lack of security\".",
+        "A server that decides the authentication or privacy achieved is not enough SHOULD answer every command except QUIT with reply code 554; RFC 3207 suggests a text such as \"Command refused due to lack of security\".",
         true,
     ),
     r(
@@ -321,7 +323,7 @@ pub const ALL: &[Rule] = &[
         Client,
         Description,
         "RFC 3207 §4.1; RFC 7817",
-        "A client would probably only authenticate a server whose certificate has the domain name the client thought it was connecting to.",
+        "Whether to believe the peer's identity is a local matter; as a general rule, a client would probably only want to authenticate a server whose certificate carries the domain name it meant to connect to (RFC 7817 makes this check precise for submission clients). (Playground's reading: the client checks the certificate against the host name it dialled.)",
         true,
     ),
     r(
@@ -337,7 +339,7 @@ pub const ALL: &[Rule] = &[
         Server,
         Must,
         "RFC 3207 §4.2, §6",
-        "The server MUST discard any knowledge obtained from the client that was not obtained from the TLS negotiation itself, such as the EHLO argument; knowledge obtained before the handshake (including buffered plaintext) is discarded.",
+        "Once the handshake completes, the server MUST discard any knowledge obtained from the client that did not come from the TLS negotiation itself, such as the EHLO argument (§4.2); both sides MUST discard what they learnt before the handshake started (§6). (Playground's reading: plaintext bytes received and buffered before the handshake are such knowledge, and are thrown away, never executed.)",
         true,
     ),
     r(
@@ -345,7 +347,7 @@ pub const ALL: &[Rule] = &[
         Client,
         Must,
         "RFC 3207 §4.2, §6",
-        "The client MUST discard any knowledge obtained from the server that was not obtained from the TLS negotiation itself, such as the list of service extensions; knowledge obtained before the handshake (including buffered plaintext) is discarded.",
+        "Once the handshake completes, the client MUST discard any knowledge obtained from the server that did not come from the TLS negotiation itself, such as the list of service extensions (§4.2); both sides MUST discard what they learnt before the handshake started (§6). (Playground's reading: this includes the greeting and any reply bytes buffered after the 220, which are never read as replies given under TLS.)",
         true,
     ),
     r(
@@ -361,7 +363,7 @@ pub const ALL: &[Rule] = &[
         Server,
         May,
         "RFC 3207 §4.2",
-        "The list of extensions returned to an EHLO after the handshake MAY differ from the list before it, e.g. a SASL mechanism offered only under TLS.",
+        "The extension list in answer to an EHLO after the handshake MAY differ from the one before it; RFC 3207's example is a SASL mechanism offered only to a client that presented a suitable certificate. (Playground's example: AUTH PLAIN offered only under TLS, as RFC 4954 allows.)",
         true,
     ),
     r(
@@ -393,7 +395,7 @@ pub const ALL: &[Rule] = &[
         Both,
         Must,
         "RFC 3207 §6",
-        "Against an attacker deleting the STARTTLS reply or altering the request, clients and servers MUST be able to be configured to require successful TLS negotiation for selected hosts before messages are transferred; using TLS when possible SHOULD also be offered.",
+        "To defend against an attacker who deletes the STARTTLS capability or alters the STARTTLS request and its reply, clients and servers MUST be configurable to require, for selected hosts, a successful TLS negotiation with an appropriate cipher suite before any message is transferred; using TLS when possible SHOULD also be offered.",
         true,
     ),
     r(
@@ -417,15 +419,15 @@ pub const ALL: &[Rule] = &[
         Server,
         Must,
         "RFC 5321 §4.5.3.1.8, §4.5.3.1.10",
-        "The minimum number of recipients that MUST be buffered is 100; a server refusing more replies \"452 Too many recipients\".",
+        "A server MUST be able to buffer at least 100 recipients; when its implementation limit is reached it MUST answer further RCPT commands with 452 (for example \"452 Too many recipients\"); a site-policy limit MAY use a 5yz code instead.",
         false,
     ),
     r(
         R::SmtpReplyCodes,
         Server,
         Description,
-        "RFC 5321 §4.2.2, §4.2.4",
-        "500: syntax error, command unrecognised (including a command line too long); 501: syntax error in parameters or arguments; 503: bad sequence of commands.",
+        "RFC 5321 §4.1.4, §4.2.2, §4.2.4, §4.3.2",
+        "500: command not recognised, or command line too long; 501: syntax error in parameters or arguments; 502: command recognised but not implemented (§4.2.4); 503: bad sequence of commands (§4.1.4 requires it for commands out of order).",
         false,
     ),
     r(
@@ -433,13 +435,13 @@ pub const ALL: &[Rule] = &[
         Both,
         Must,
         "RFC 5321 §2.3.8, §2.4",
-        "Lines end with CR LF; a bare CR or LF is not a line terminator and MUST NOT be sent; commands and replies are US-ASCII.",
+        "Lines end in CR LF: no implementation may treat or produce anything else as a line end, and a client MUST NOT send a bare CR or LF (§2.3.8). Commands and replies are ASCII; a receiver SHOULD reject a non-ASCII command with 500 (§2.4).",
         false,
     ),
     r(
         R::SmtpDotStuffing,
         Both,
-        Must,
+        Description,
         "RFC 5321 §4.5.2",
         "Before sending a line of mail text the client checks its first character; if it is a period, one more period is inserted; the receiver deletes it; a line with a single period ends the mail data.",
         false,
@@ -448,8 +450,8 @@ pub const ALL: &[Rule] = &[
         R::Esc2034,
         Server,
         Description,
-        "RFC 2034 §3; RFC 3463",
-        "A server that advertised ENHANCEDSTATUSCODES prefixes the text of its replies with an enhanced status code class.subject.detail, except for the greeting and the replies to HELO and EHLO.",
+        "RFC 2034 §3, §4; RFC 3463",
+        "A server that supports ENHANCEDSTATUSCODES starts the text of every 2xx, 4xx and 5xx reply with a class.subject.detail code whose class matches the reply's first digit, whether or not the client used EHLO. The greeting, the replies to HELO and EHLO, and 3xx replies carry none.",
         false,
     ),
 ];

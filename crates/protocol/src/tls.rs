@@ -19,8 +19,8 @@ pub enum TlsVersion {
 impl fmt::Display for TlsVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            TlsVersion::Tls12 => "TLS1.2",
-            TlsVersion::Tls13 => "TLS1.3",
+            TlsVersion::Tls12 => "TLS 1.2",
+            TlsVersion::Tls13 => "TLS 1.3",
         })
     }
 }
@@ -33,7 +33,7 @@ impl fmt::Display for TlsVersion {
 pub struct TlsSummary {
     /// The negotiated protocol version.
     pub version: TlsVersion,
-    /// The cipher suite name, e.g. `TLS13_AES_128_GCM_SHA256`.
+    /// The cipher suite (IANA name), e.g. `TLS_AES_128_GCM_SHA256`.
     pub cipher_suite: String,
     /// The key-exchange group, e.g. `X25519`, if known.
     pub key_exchange_group: Option<String>,
@@ -53,7 +53,7 @@ impl TlsSummary {
     pub fn verified(server_name: &str) -> Self {
         TlsSummary {
             version: TlsVersion::Tls13,
-            cipher_suite: "TLS13_AES_128_GCM_SHA256".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
             key_exchange_group: Some("X25519".into()),
             server_certificate_verified: true,
             server_certificate_names: vec![server_name.to_string()],
@@ -129,7 +129,7 @@ pub enum SecurityVerdict {
     },
     /// The session falls short of the policy; the reason says how.
     Insufficient {
-        /// A human-readable reason, e.g. "TLS1.2 is below the minimum TLS1.3".
+        /// A human-readable reason, e.g. "TLS 1.2 is below the minimum TLS 1.3".
         reason: String,
     },
 }

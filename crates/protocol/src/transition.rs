@@ -84,11 +84,7 @@ pub fn duplicates<S: Copy + Eq, T: Copy + Eq>(
     table
         .iter()
         .enumerate()
-        .filter(|(i, t)| {
-            table[..*i]
-                .iter()
-                .any(|u| u.from == t.from && u.on == t.on)
-        })
+        .filter(|(i, t)| table[..*i].iter().any(|u| u.from == t.from && u.on == t.on))
         .map(|(_, t)| t)
         .collect()
 }

@@ -56,8 +56,8 @@ impl Attack {
         match self {
             Attack::None => "no attacker".into(),
             Attack::StripStarttls => "deletes STARTTLS from the cleartext EHLO reply".into(),
-            Attack::RewriteStarttls { to } => format!("rewrites the STARTTLS command to {to:?}"),
-            Attack::Replace220 { reply } => format!("replaces the 220 to STARTTLS with {reply:?}"),
+            Attack::RewriteStarttls { to } => format!("rewrites the STARTTLS command to “{to}”"),
+            Attack::Replace220 { reply } => format!("replaces the 220 to STARTTLS with “{reply}”"),
             Attack::InjectCommands { payload } => {
                 format!(
                     "appends commands after STARTTLS in the same flight: {}",
@@ -71,7 +71,18 @@ impl Attack {
                 )
             }
             Attack::TamperEhlo { add, remove } => {
-                format!("edits the cleartext EHLO reply (adds {add:?}, removes {remove:?})")
+                let list = |v: &[String]| {
+                    if v.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                format!(
+                    "edits the cleartext EHLO reply (adds {}, removes {})",
+                    list(add),
+                    list(remove)
+                )
             }
             Attack::FlipTlsByte { from_client } => format!(
                 "flips one byte of an encrypted record from the {}",
@@ -79,6 +90,82 @@ impl Attack {
             ),
         }
     }
+}
+
+/// The rules an attack puts to the test: each is cited on the attacker's step only where its
+/// predicate holds (a 454 substitute is a 454; an injection after STARTTLS breaks the rule
+/// that STARTTLS ends its group).
+pub fn rules(attack: &Attack) -> Vec<starttls_protocol::rules::RuleId> {
+    use starttls_protocol::rules::RuleId as R;
+    match attack {
+        Attack::None | Attack::FlipTlsByte { .. } => Vec::new(),
+        Attack::StripStarttls => vec![R::StripDefense],
+        Attack::RewriteStarttls { to } => {
+            let mut v = vec![R::StripDefense];
+            if to.len() > 8 && to[..8].eq_ignore_ascii_case("STARTTLS") {
+                v.insert(0, R::CmdSyntax);
+            }
+            v
+        }
+        Attack::Replace220 { reply } => {
+            if reply.starts_with("454") {
+                vec![R::Cmd454, R::Client454Decide, R::StripDefense]
+            } else {
+                vec![R::StripDefense]
+            }
+        }
+        Attack::InjectCommands { .. } => vec![R::ServerDiscard, R::PipelineLast],
+        Attack::InjectReplies { .. } => vec![R::ClientDiscard],
+        Attack::TamperEhlo { .. } => vec![R::ClientDiscard, R::ClientEhloAgain],
+    }
+}
+
+/// A line diff of what the attacker changed: the longest common subsequence of lines kept,
+/// the rest deleted or inserted.
+pub fn diff(before: &[u8], after: &[u8]) -> Vec<crate::trace::DiffLine> {
+    use crate::trace::{DiffLine, DiffOp};
+    let text = |b: &[u8]| -> Vec<String> {
+        lines(b)
+            .into_iter()
+            .map(|l| {
+                crate::engine::narrate::escape(l)
+                    .trim_end_matches("\\r\\n")
+                    .to_string()
+            })
+            .collect()
+    };
+    let (a, b) = (text(before), text(after));
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u16; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    let line = |op, text: &String| DiffLine {
+        op,
+        text: text.clone(),
+    };
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push(line(DiffOp::Same, &a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(line(DiffOp::Deleted, &a[i]));
+            i += 1;
+        } else {
+            out.push(line(DiffOp::Inserted, &b[j]));
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Splits CRLF-terminated lines, keeping any unterminated tail as the last element.

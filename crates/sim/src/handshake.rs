@@ -23,11 +23,11 @@ const MAX_FLIGHTS: usize = 16;
 /// What one in-memory handshake negotiated and how many records crossed the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandshakeFact {
-    /// The negotiated protocol version, e.g. `TLSv1_3`.
+    /// The negotiated protocol version, e.g. `TLS 1.3`.
     pub version: String,
-    /// The negotiated cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    /// The negotiated cipher suite (IANA name), e.g. `TLS_AES_256_GCM_SHA384`.
     pub suite: String,
-    /// The key-exchange group, e.g. `X25519`.
+    /// The key-exchange group, e.g. `x25519`.
     pub group: String,
     /// TLS records the client wrote.
     pub client_records: usize,
@@ -130,17 +130,16 @@ pub fn demo_handshake() -> Result<HandshakeFact, SimError> {
         }
     }
     let stalled = || SimError::Stalled(flights.len());
-    fact.version = format!("{:?}", client.protocol_version().ok_or_else(stalled)?);
-    fact.suite = format!(
-        "{:?}",
+    fact.version = crate::names::version(client.protocol_version().ok_or_else(stalled)?);
+    fact.suite = crate::names::suite(
         client
             .negotiated_cipher_suite()
             .ok_or_else(stalled)?
-            .suite()
+            .suite(),
     );
     fact.group = client
         .negotiated_key_exchange_group()
-        .map(|g| format!("{:?}", g.name()))
+        .map(|g| crate::names::group(g.name()))
         .unwrap_or_default();
     Ok(fact)
 }
@@ -163,9 +162,9 @@ mod tests {
                 key_share_groups,
             } => {
                 assert_eq!(server_name.as_deref(), Some(SERVER_NAME));
-                assert!(cipher_suites.iter().any(|s| s.starts_with("TLS13_")));
-                assert_eq!(supported_versions, &["TLSv1_3"]);
-                assert_eq!(key_share_groups.first().map(String::as_str), Some("X25519"));
+                assert!(cipher_suites.iter().any(|s| s == "TLS_AES_256_GCM_SHA384"));
+                assert_eq!(supported_versions, &["TLS 1.3"]);
+                assert_eq!(key_share_groups.first().map(String::as_str), Some("x25519"));
             }
             other => panic!("expected a ClientHello, got {other:?}"),
         }
@@ -179,9 +178,9 @@ mod tests {
                 following,
             } => {
                 assert!(following.is_empty(), "TLS 1.3 encrypts what follows");
-                assert_eq!(version, "TLSv1_3");
-                assert!(cipher_suite.starts_with("TLS13_"));
-                assert_eq!(key_share_group.as_deref(), Some("X25519"));
+                assert_eq!(version, "TLS 1.3");
+                assert!(cipher_suite.starts_with("TLS_AES_"));
+                assert_eq!(key_share_group.as_deref(), Some("x25519"));
             }
             other => panic!("expected a ServerHello, got {other:?}"),
         }
@@ -195,9 +194,9 @@ mod tests {
     #[test]
     fn demo_handshake_negotiates_tls13_with_real_records() {
         let fact = demo_handshake().expect("handshake");
-        assert_eq!(fact.version, "TLSv1_3");
-        assert!(fact.suite.starts_with("TLS13_"), "{}", fact.suite);
-        assert_eq!(fact.group, "X25519");
+        assert_eq!(fact.version, "TLS 1.3");
+        assert!(fact.suite.starts_with("TLS_AES_"), "{}", fact.suite);
+        assert_eq!(fact.group, "x25519");
         // ClientHello, then the client's Finished (with a compatibility CCS or not).
         assert!(fact.client_records >= 2, "{fact:?}");
         // ServerHello, then the encrypted flight, then session tickets.

@@ -7,11 +7,13 @@
 #![forbid(unsafe_code)]
 
 pub mod attacker;
+pub mod audit;
 pub mod clock;
 pub mod engine;
 pub mod export;
 pub mod handshake;
 mod hex;
+pub mod names;
 pub mod pki;
 pub mod scenario;
 pub mod tls;

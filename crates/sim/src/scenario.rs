@@ -61,7 +61,7 @@ pub struct Expected {
     pub injected_reply_read: Option<bool>,
     /// Rules that must have been broken (empty: none may be).
     pub rules_broken: Vec<RuleId>,
-    /// A TLS alert that must have been sent, e.g. `BadRecordMac`.
+    /// A TLS alert that must have been sent, e.g. `bad_record_mac`.
     pub alert: Option<String>,
     /// Whether the client flagged STARTTLS advertised under TLS.
     pub starttls_after_tls_flagged: Option<bool>,

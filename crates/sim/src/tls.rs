@@ -68,6 +68,10 @@ impl Default for TlsSettings {
     }
 }
 
+/// How many TLS 1.3 session tickets the server sends after the handshake (rustls's default,
+/// set explicitly so that the wire view can name them: RFC 8446 §4.6.1).
+pub const TLS13_TICKETS: usize = 2;
+
 /// The crypto the simulation offers: *ring*, restricted to what the test PKI needs. The
 /// certificates are ECDSA P-256, so RSA and P-384 are left out, which keeps their code out of
 /// the browser build. TLS 1.3 suites all stay; TLS 1.2 keeps its ECDHE-ECDSA suites.
@@ -209,12 +213,12 @@ impl ServerCertVerifier for RecordingVerifier {
             )) => CertFinding {
                 chain_verified: true,
                 name_matches: false,
-                problem: Some(format!("{e:?}")),
+                problem: Some(crate::engine::narrate::certificate_problem(e)),
             },
             Err(e) => CertFinding {
                 chain_verified: false,
                 name_matches: false,
-                problem: Some(e.to_string()),
+                problem: Some(crate::engine::narrate::tls_error(e)),
             },
         };
         if let Ok(mut slot) = self.finding.lock() {
@@ -271,7 +275,8 @@ pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, Sim
         builder.with_no_client_auth()
     };
     let (chain, key) = settings.server_identity.load()?;
-    let config = builder.with_single_cert(chain, key)?;
+    let mut config = builder.with_single_cert(chain, key)?;
+    config.send_tls13_tickets = TLS13_TICKETS;
     Ok(ServerConnection::new(Arc::new(config))?)
 }
 
@@ -320,10 +325,10 @@ fn version_of(v: Option<rustls::ProtocolVersion>) -> TlsVersion {
 fn suite_name(conn: &rustls::CommonState) -> (String, Option<String>) {
     (
         conn.negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
+            .map(|s| crate::names::suite(s.suite()))
             .unwrap_or_default(),
         conn.negotiated_key_exchange_group()
-            .map(|g| format!("{:?}", g.name())),
+            .map(|g| crate::names::group(g.name())),
     )
 }
 

@@ -8,11 +8,12 @@ use starttls_protocol::knowledge::KnowledgeItem;
 use starttls_protocol::reply::Reply;
 use starttls_protocol::rules::RuleId;
 use starttls_protocol::server::{ServerEvent, ServerSnapshot};
+use starttls_protocol::tls::TlsSummary;
 
 use crate::wire::DecodedRecord;
 
 /// The version of the trace format; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Who acts in a step: a lane of the sequence diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +80,57 @@ pub struct WireView {
     /// The SMTP commands or replies the sender put in this flight.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smtp: Vec<SmtpItem>,
+    /// The TLS messages of the flight, by name, with what protects each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<TlsMessage>,
+    /// An attacker's rewrite: the lines of the original flight and of what the receiver gets,
+    /// with the lines the attacker deleted and inserted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<DiffLine>,
+}
+
+/// What protects one TLS message on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protection {
+    /// Readable by anyone on the wire.
+    Cleartext,
+    /// Encrypted under the handshake traffic keys (TLS 1.3, RFC 8446 §7.1).
+    HandshakeKeys,
+    /// Encrypted under the application traffic keys (or TLS 1.2's session keys).
+    ApplicationKeys,
+    /// A cleartext dummy with no meaning (TLS 1.3 middlebox compatibility, RFC 8446 App. D.4).
+    Dummy,
+}
+
+/// One TLS message of a flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsMessage {
+    /// The message, e.g. `EncryptedExtensions`, `Finished`, `close_notify alert`.
+    pub name: String,
+    /// What protects it.
+    pub protection: Protection,
+}
+
+/// One line of an attacker's diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// Kept, deleted or inserted.
+    pub op: DiffOp,
+    /// The line, without CRLF.
+    pub text: String,
+}
+
+/// What the attacker did to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffOp {
+    /// Passed on unchanged.
+    Same,
+    /// Removed: the receiver never sees it.
+    Deleted,
+    /// Added: the receiver sees it as if the peer had sent it.
+    Inserted,
 }
 
 /// One SMTP unit carried by a flight.
@@ -89,11 +141,17 @@ pub enum SmtpItem {
     Command {
         /// The command.
         command: Command,
+        /// The rules this command applies.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<RuleId>,
     },
     /// The message text after DATA's 354.
     Message {
         /// Octets, dot-stuffed, with the final `.`.
         octets: usize,
+        /// The rules applied ([`RuleId::SmtpDotStuffing`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<RuleId>,
     },
     /// A reply the server sent.
     Reply {
@@ -101,12 +159,55 @@ pub enum SmtpItem {
         reply: Reply,
         /// The verb it answers.
         in_reply_to: Option<Verb>,
+        /// The rules this reply applies (its own, not its flight's).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rules: Vec<RuleId>,
     },
     /// A line typed at the console on the client's connection.
     Typed {
         /// The line, without CRLF.
         line: String,
     },
+}
+
+impl SmtpItem {
+    /// The rules this unit cites.
+    pub fn rules(&self) -> &[RuleId] {
+        match self {
+            SmtpItem::Command { rules, .. }
+            | SmtpItem::Message { rules, .. }
+            | SmtpItem::Reply { rules, .. } => rules,
+            SmtpItem::Typed { .. } => &[],
+        }
+    }
+}
+
+/// What the engine saw of TLS that is not a machine event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsNote {
+    /// A side's handshake completed ([`RuleId::BothKnowTls`]).
+    Established {
+        /// What was negotiated.
+        summary: Box<TlsSummary>,
+    },
+    /// rustls found a problem with the server certificate and, as configured, let the
+    /// handshake finish so that the SMTP client decides ([`RuleId::CertName`]).
+    CertificateFinding {
+        /// The problem, in words.
+        problem: String,
+    },
+    /// rustls refused what it read, or received an alert.
+    Refused {
+        /// In words.
+        error: String,
+        /// The alert received, if that was the error.
+        alert_received: Option<String>,
+        /// Whether the handshake was still running.
+        during_handshake: bool,
+    },
+    /// A second handshake inside TLS, which the simulation cannot run.
+    NestedHandshake,
 }
 
 /// The structured detail behind a step.
@@ -119,6 +220,8 @@ pub enum Detail {
     Client(Box<ClientEvent>),
     /// Bytes on the wire.
     Wire(Box<WireView>),
+    /// Something of TLS the engine observed.
+    Tls(Box<TlsNote>),
     /// Something the engine observed (a TLS alert, a learnt item, a closed connection).
     Note,
 }
@@ -143,9 +246,14 @@ pub struct Step {
         with = "crate::hex::option"
     )]
     pub bytes: Option<Vec<u8>>,
-    /// A sentence for people.
+    /// The main sentence, in plain English for someone who knows what SMTP is.
     pub text: String,
-    /// The rules applied (or broken) at this step.
+    /// A secondary line for the curious: state names, triggers, table rows. Shown smaller,
+    /// never as the main text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical: Option<String>,
+    /// The rules the step itself applies (or breaks). A flight's commands and replies carry
+    /// their own in [`WireView::smtp`]; [`Step::cited`] gives both.
     pub rules: Vec<RuleId>,
     /// Whether a rule was broken here (a teaching toggle, or an attack that succeeded).
     pub violation: bool,
@@ -158,6 +266,28 @@ pub struct Step {
     pub client: ClientSnapshot,
     /// The server after this step.
     pub server: ServerSnapshot,
+}
+
+impl Step {
+    /// Every rule this step cites: its own, then those of each command or reply it carries,
+    /// once each, in order.
+    pub fn cited(&self) -> Vec<RuleId> {
+        let mut out: Vec<RuleId> = Vec::new();
+        let items: &[SmtpItem] = match &self.detail {
+            Detail::Wire(view) => &view.smtp,
+            _ => &[],
+        };
+        for r in self
+            .rules
+            .iter()
+            .chain(items.iter().flat_map(|i| i.rules().iter()))
+        {
+            if !out.contains(r) {
+                out.push(*r);
+            }
+        }
+        out
+    }
 }
 
 /// How the dialogue ended, for assertions and for the UI's summary.

@@ -3,22 +3,35 @@
 //! | marker | meaning |
 //! |---|---|
 //! | `->` / `<-` | client / server bytes in cleartext |
-//! | `~>` / `<~` | client / server bytes under TLS |
+//! | `~>` / `<~` | client / server flights with encrypted TLS records |
+//! | `=>` / `<=` | client / server TLS records that travel in the clear (ClientHello, a TLS 1.2 ServerHello, a plaintext alert) |
 //! | `**` | the attacker |
 //! | `!!` | enforcement (530, 554), discards, and rules broken |
 //! | `==` | decisions, state changes and knowledge learnt |
 
 use std::fmt::Write as _;
 
-use crate::trace::{Actor, Detail, Direction, SmtpItem, Step, StepKind, Trace};
+use crate::trace::{Actor, Detail, DiffOp, Direction, Protection, SmtpItem, Step, StepKind, Trace};
 
 fn marker(step: &Step) -> &'static str {
-    match (step.actor, step.direction, step.tls) {
+    let encrypted = match &step.detail {
+        Detail::Wire(view) => {
+            view.records.is_empty()
+                || view
+                    .records
+                    .iter()
+                    .any(|r| r.view == crate::wire::RecordView::Encrypted)
+        }
+        _ => true,
+    };
+    match (step.actor, step.direction, step.tls, encrypted) {
         (Actor::Attacker, ..) => "**",
-        (_, Some(Direction::ClientToServer), false) => "->",
-        (_, Some(Direction::ServerToClient), false) => "<-",
-        (_, Some(Direction::ClientToServer), true) => "~>",
-        (_, Some(Direction::ServerToClient), true) => "<~",
+        (_, Some(Direction::ClientToServer), false, _) => "->",
+        (_, Some(Direction::ServerToClient), false, _) => "<-",
+        (_, Some(Direction::ClientToServer), true, true) => "~>",
+        (_, Some(Direction::ServerToClient), true, true) => "<~",
+        (_, Some(Direction::ClientToServer), true, false) => "=>",
+        (_, Some(Direction::ServerToClient), true, false) => "<=",
         _ if step.violation
             || matches!(step.kind, StepKind::KnowledgeDiscarded | StepKind::Alert) =>
         {
@@ -28,13 +41,13 @@ fn marker(step: &Step) -> &'static str {
     }
 }
 
-fn rules(step: &Step) -> String {
-    if step.rules.is_empty() {
+fn cite(rules: &[starttls_protocol::rules::RuleId]) -> String {
+    if rules.is_empty() {
         String::new()
     } else {
         format!(
             "  [{}]",
-            step.rules
+            rules
                 .iter()
                 .map(|r| r.as_str())
                 .collect::<Vec<_>>()
@@ -43,27 +56,67 @@ fn rules(step: &Step) -> String {
     }
 }
 
-/// One line per SMTP unit of a flight, or the step's sentence.
-fn lines(step: &Step) -> Vec<String> {
+/// One line per SMTP unit of a flight (each with its own citations), or the step's sentence.
+fn lines(step: &Step) -> Vec<(String, String)> {
     let Detail::Wire(view) = &step.detail else {
-        return vec![step.text.clone()];
+        return vec![(step.text.clone(), cite(&step.rules))];
     };
-    if view.smtp.is_empty() {
-        return vec![step.text.clone()];
-    }
     let mut out = Vec::new();
-    for item in &view.smtp {
-        match item {
-            SmtpItem::Command { command } => out.push(command.to_line().trim_end().to_string()),
-            SmtpItem::Message { octets } => out.push(format!(
-                "<message: {octets} octets, dot-stuffed, ending CRLF.CRLF>"
-            )),
-            SmtpItem::Typed { line } => out.push(format!("{line}    (typed at the console)")),
-            SmtpItem::Reply { reply, .. } => {
-                let bytes = reply.to_bytes();
-                out.extend(String::from_utf8_lossy(&bytes).lines().map(String::from));
+    if view.smtp.is_empty() {
+        out.push((step.text.clone(), cite(&step.rules)));
+    } else {
+        let handshake: Vec<String> = view
+            .messages
+            .iter()
+            .filter(|m| m.name != "application data")
+            .map(|m| match m.protection {
+                Protection::Cleartext => m.name.clone(),
+                Protection::Dummy => format!("{} (dummy)", m.name),
+                Protection::HandshakeKeys => format!("{} (handshake keys)", m.name),
+                Protection::ApplicationKeys => format!("{} (session keys)", m.name),
+            })
+            .collect();
+        if !handshake.is_empty() {
+            out.push((format!("[TLS: {}]", handshake.join(", ")), String::new()));
+        }
+        for item in &view.smtp {
+            match item {
+                SmtpItem::Command { command, rules } => {
+                    out.push((command.to_line().trim_end().to_string(), cite(rules)))
+                }
+                SmtpItem::Message { octets, rules } => out.push((
+                    format!("<message: {octets} octets, dot-stuffed, ending CRLF.CRLF>"),
+                    cite(rules),
+                )),
+                SmtpItem::Typed { line } => {
+                    out.push((format!("{line}    (typed at the console)"), String::new()))
+                }
+                SmtpItem::Reply { reply, rules, .. } => {
+                    let bytes = reply.to_bytes();
+                    let text = String::from_utf8_lossy(&bytes);
+                    let reply_lines: Vec<&str> = text.lines().collect();
+                    for (i, l) in reply_lines.iter().enumerate() {
+                        let c = if i + 1 == reply_lines.len() {
+                            cite(rules)
+                        } else {
+                            String::new()
+                        };
+                        out.push((l.to_string(), c));
+                    }
+                }
             }
         }
+        if !step.rules.is_empty() {
+            out.push(("(the flight)".into(), cite(&step.rules)));
+        }
+    }
+    for d in &view.diff {
+        let sign = match d.op {
+            DiffOp::Same => "   ",
+            DiffOp::Deleted => " - ",
+            DiffOp::Inserted => " + ",
+        };
+        out.push((format!("{sign}{}", d.text), String::new()));
     }
     out
 }
@@ -75,23 +128,20 @@ pub fn render(trace: &Trace, mask: bool) -> String {
     let _ = writeln!(out, "=== {} ({})", trace.scenario.title, trace.scenario.id);
     for step in &trace.steps {
         let m = marker(step);
-        let body = lines(step);
-        for (i, line) in body.iter().enumerate() {
-            let line = if mask && step.kind == StepKind::TlsFlight {
-                mask_numbers(line)
-            } else {
-                line.clone()
-            };
-            let suffix = if i + 1 == body.len() {
-                rules(step)
-            } else {
-                String::new()
-            };
+        let tls_sizes = mask && step.kind == StepKind::TlsFlight;
+        for (line, suffix) in lines(step) {
+            let line = if tls_sizes { mask_numbers(&line) } else { line };
             let _ = writeln!(out, "{m} {line}{suffix}");
+        }
+        if let (Some(technical), false) = (&step.technical, matches!(step.detail, Detail::Wire(_)))
+        {
+            let _ = writeln!(out, "   · {technical}");
         }
         if let Detail::Wire(view) = &step.detail {
             for item in &view.smtp {
-                if let SmtpItem::Reply { reply, in_reply_to } = item
+                if let SmtpItem::Reply {
+                    reply, in_reply_to, ..
+                } = item
                     && matches!(reply.code, 530 | 554)
                 {
                     let _ = writeln!(
@@ -120,19 +170,18 @@ pub fn render(trace: &Trace, mask: bool) -> String {
     out
 }
 
+/// Masks a number of bytes ("123 bytes"), which changes from run to run for TLS flights.
 fn mask_numbers(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut in_number = false;
-    for word in line.split_inclusive(' ') {
-        let digits = word.trim_end().trim_end_matches([',', ':', ')', '.']);
-        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && digits.len() >= 2 {
-            out.push_str(&word.replacen(digits, "<n>", 1));
-            in_number = true;
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let number = w.trim_start_matches('(');
+        let next_is_bytes = words.get(i + 1).is_some_and(|n| n.starts_with("bytes"));
+        if next_is_bytes && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+            out.push(w.replacen(number, "<n>", 1));
         } else {
-            out.push_str(word);
-            in_number = false;
+            out.push(w.to_string());
         }
     }
-    let _ = in_number;
-    out
+    out.join(" ")
 }

@@ -14,7 +14,7 @@ fn happy_path_trace_shows_tls13_discards_and_a_second_ehlo_without_starttls() {
     let trace = Engine::simulate(&scenario::find("happy-path").unwrap()).unwrap();
     let steps = &trace.steps;
 
-    // Real TLS 1.3 records: a ServerHello choosing TLSv1_3, then encrypted records.
+    // Real TLS 1.3 records: a ServerHello choosing TLS 1.3, then encrypted records.
     let hello = steps.iter().find_map(|s| match &s.detail {
         Detail::Wire(w) => w.records.iter().find_map(|r| match &r.view {
             RecordView::ServerHello { version, .. } => Some(version.clone()),
@@ -22,7 +22,7 @@ fn happy_path_trace_shows_tls13_discards_and_a_second_ehlo_without_starttls() {
         }),
         _ => None,
     });
-    assert_eq!(hello.as_deref(), Some("TLSv1_3"));
+    assert_eq!(hello.as_deref(), Some("TLS 1.3"));
     assert!(
         steps
             .iter()
@@ -103,7 +103,7 @@ fn tls12_scenario_shows_the_certificate_in_cleartext() {
         .flatten()
         .collect();
     assert!(
-        names.iter().any(|n| n.starts_with("TLSv1_2")
+        names.iter().any(|n| n.starts_with("TLS 1.2")
             && n.contains("Certificate")
             && n.contains("ServerHelloDone")),
         "the server's certificate is readable on the wire in TLS 1.2: {names:?}"

@@ -44,7 +44,7 @@ fn rule_cert_name_each_identity_gets_the_verdict_it_is_made_for() {
             .problem
             .as_deref()
             .unwrap_or_default()
-            .contains("UnknownIssuer"),
+            .contains("not signed by an authority the client trusts"),
         "{selfsigned:?}"
     );
 
@@ -55,7 +55,7 @@ fn rule_cert_name_each_identity_gets_the_verdict_it_is_made_for() {
             .problem
             .as_deref()
             .unwrap_or_default()
-            .contains("certificate expired"),
+            .contains("has expired"),
         "{expired:?}"
     );
 }

@@ -138,7 +138,7 @@ fn imports_name_the_field_and_position_of_errors() {
     assert!(err.message.contains("teleport") && err.line > 0, "{err}");
 
     let err =
-        Trace::from_json(&json.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1))
+        Trace::from_json(&json.replacen("\"schema_version\": 2", "\"schema_version\": 99", 1))
             .unwrap_err();
     assert_eq!(err.path, "schema_version");
     let err = Trace::from_json("{\"steps\": []}").unwrap_err();

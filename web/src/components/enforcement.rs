@@ -65,8 +65,8 @@ pub fn Enforcement(props: &EnforcementProps) -> Html {
     html! {
         <section class="panel enforcement" aria-label="Enforcement and state">
             <div class="badges">
-                { side("Client", &step.client.state, &step.client.tls, &step.client.verdict) }
-                { side("Server", &step.server.state, &step.server.tls, &step.server.verdict) }
+                { side("Client", step.client.state.as_str(), &step.client.tls, &step.client.verdict) }
+                { side("Server", step.server.state.as_str(), &step.server.tls, &step.server.verdict) }
             </div>
             { for banners.iter().map(banner) }
         </section>

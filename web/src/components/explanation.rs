@@ -2,7 +2,7 @@
 //! cited from the engine's rules catalogue (ID, level, RFC section, paraphrase).
 
 use starttls_protocol::rules::RuleId;
-use starttls_sim::trace::Step;
+use starttls_sim::trace::{Detail, DiffOp, Step};
 use yew::prelude::*;
 
 use crate::components::icons::{Icon, icon};
@@ -54,13 +54,8 @@ pub fn RuleCitation(props: &CitationProps) -> Html {
 #[component]
 pub fn Explanation(props: &ExplanationProps) -> Html {
     let step = &props.step;
-    let mut rules = step.rules.clone();
-    let mut seen = Vec::new();
-    rules.retain(|r| {
-        let new = !seen.contains(r);
-        seen.push(*r);
-        new
-    });
+    // Each command's and reply's own citations, and the step's, once each.
+    let rules = step.cited();
     html! {
         <section class={classes!("panel", "explanation", step.violation.then_some("violation"))}
             data-testid="explanation" aria-labelledby="explanation-title">
@@ -79,6 +74,25 @@ pub fn Explanation(props: &ExplanationProps) -> Html {
                 { if step.violation { html! { <strong class="violation-tag">{ "⚠ Rule broken: " }</strong> } } else { html! {} } }
                 { &step.text }
             </p>
+            { match &step.technical {
+                Some(t) => html! { <p class="step-technical" data-testid="step-technical">{ t }</p> },
+                None => html! {},
+            } }
+            { match &step.detail {
+                Detail::Wire(view) if !view.diff.is_empty() => html! {
+                    <div class="received" data-testid="received">
+                        <p class="received-title">{ "What the receiver gets (the attacker's changes marked):" }</p>
+                        <pre class="diff">
+                            { for view.diff.iter().map(|l| match l.op {
+                                DiffOp::Same => html! { <span class="diff-same">{ format!("  {}\n", l.text) }</span> },
+                                DiffOp::Deleted => html! { <del class="diff-deleted" data-testid="diff-deleted">{ format!("- {}\n", l.text) }</del> },
+                                DiffOp::Inserted => html! { <ins class="diff-inserted" data-testid="diff-inserted">{ format!("+ {}\n", l.text) }</ins> },
+                            }) }
+                        </pre>
+                    </div>
+                },
+                _ => html! {},
+            } }
             { if rules.is_empty() {
                 html! { <p class="muted">{ "No rule of the catalogue is at stake at this step." }</p> }
             } else {

@@ -33,14 +33,20 @@ pub fn refusals(step: &Step) -> Vec<Refusal> {
     view.smtp
         .iter()
         .filter_map(|item| match item {
-            SmtpItem::Reply { reply, in_reply_to } if matches!(reply.code, 530 | 554) => {
-                let security_554 = reply.code == 554 && step.rules.contains(&RuleId::Server554);
-                let (rule, reason) = match reply.code {
-                    530 => (
+            SmtpItem::Reply {
+                reply,
+                in_reply_to,
+                rules,
+            } if matches!(reply.code, 530 | 554) => {
+                // The engine's citation on the reply says which rule refused: a 530 or 554 for
+                // another reason (a second STARTTLS, say) is not enforcement of RFC 3207.
+                let (rule, reason) = if rules.contains(&RuleId::Require530) {
+                    (
                         Some(RuleId::Require530),
                         "This server requires TLS, and TLS is not active yet: it refuses every command but NOOP, EHLO, STARTTLS and QUIT until the client has run STARTTLS.".to_string(),
-                    ),
-                    _ if security_554 => (
+                    )
+                } else if rules.contains(&RuleId::Server554) {
+                    (
                         Some(RuleId::Server554),
                         match &step.server.verdict {
                             SecurityVerdict::Insufficient { reason } => format!(
@@ -48,8 +54,9 @@ pub fn refusals(step: &Step) -> Vec<Refusal> {
                             ),
                             _ => "TLS is on, but the session falls short of the server's security policy: it refuses every command but QUIT.".to_string(),
                         },
-                    ),
-                    _ => (None, format!("The server refuses: {}", reply.text())),
+                    )
+                } else {
+                    (None, format!("The server refuses: {}", reply.text()))
                 };
                 Some(Refusal {
                     code: reply.code,
@@ -73,7 +80,7 @@ pub fn reply_summary(step: &Step) -> Vec<String> {
     view.smtp
         .iter()
         .filter_map(|item| match item {
-            SmtpItem::Reply { reply, in_reply_to } => Some(match in_reply_to {
+            SmtpItem::Reply { reply, in_reply_to, .. } => Some(match in_reply_to {
                 Some(v) => format!("{} {}", reply.code, v.as_str()),
                 None => reply.code.to_string(),
             }),

@@ -61,8 +61,8 @@ pub fn arrow_label(step: &Step) -> String {
         .smtp
         .iter()
         .map(|item| match item {
-            SmtpItem::Command { command } => command.to_line(),
-            SmtpItem::Message { octets } => format!("<message, {octets} octets>"),
+            SmtpItem::Command { command, .. } => command.to_line(),
+            SmtpItem::Message { octets, .. } => format!("<message, {octets} octets>"),
             SmtpItem::Reply { reply, .. } => {
                 let first = reply.lines.first().map(String::as_str).unwrap_or("");
                 match reply.enhanced {

@@ -151,7 +151,7 @@ fn asked_reply(step: &Step) -> Option<(usize, &Reply, Option<Verb>)> {
         .smtp
         .iter()
         .filter_map(|item| match item {
-            SmtpItem::Reply { reply, in_reply_to } => Some((reply, *in_reply_to)),
+            SmtpItem::Reply { reply, in_reply_to, .. } => Some((reply, *in_reply_to)),
             _ => None,
         })
         .collect();
@@ -204,7 +204,7 @@ pub fn question_for(trace: &Trace, index: usize) -> Option<Question> {
                 Some(e) => format!("{} {e} {}", reply.code, reply.text()),
                 None => format!("{} {}", reply.code, reply.text()),
             },
-            rules: dedup(&step.rules),
+            rules: dedup(&step.cited()),
         });
     }
     let decision = client_decision(step)?;
@@ -217,7 +217,7 @@ pub fn question_for(trace: &Trace, index: usize) -> Option<Question> {
         choices: choices.iter().map(|d| d.label().to_string()).collect(),
         answer,
         reveal: step.text.clone(),
-        rules: dedup(&step.rules),
+        rules: dedup(&step.cited()),
     })
 }
 

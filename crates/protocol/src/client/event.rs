@@ -1,12 +1,12 @@
 //! What the client tells its caller: events, its outcome, and snapshots.
 
 use super::policy::TlsFallback;
+use super::state::{ClientStateId, ClientTrigger};
 use crate::command::{Command, Verb};
 use crate::error::PeerError;
 use crate::knowledge::{ByteRange, KnowledgeItem};
 use crate::reply::Reply;
 use crate::rules::RuleId;
-use super::state::{ClientStateId, ClientTrigger};
 use crate::tls::{SecurityVerdict, TlsState};
 use crate::transition::TableMiss;
 use serde::{Deserialize, Serialize};

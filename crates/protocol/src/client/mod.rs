@@ -407,8 +407,8 @@ impl Client {
                 "the server certificate could not be verified".to_string()
             } else {
                 format!(
-                    "the server certificate names {:?}, not {expected:?}",
-                    s.server_certificate_names
+                    "the server certificate names {}, not {expected}",
+                    s.server_certificate_names.join(", ")
                 )
             };
             return SecurityVerdict::Insufficient { reason };
@@ -478,7 +478,10 @@ impl Client {
         let reason = error.to_string();
         self.events
             .push_back(ClientEvent::ProtocolViolation { error });
-        self.finish(ClientOutcome::Aborted { reason }, ClientTrigger::PeerViolation);
+        self.finish(
+            ClientOutcome::Aborted { reason },
+            ClientTrigger::PeerViolation,
+        );
     }
 
     fn pump(&mut self) {

@@ -145,12 +145,15 @@ impl Client {
     /// After the EHLO (or HELO) reply: STARTTLS, AUTH, MAIL or QUIT, by policy.
     pub(super) fn after_ehlo(&mut self, via: Via) {
         if self.tls.is_active() {
-            let on: fn(Next) -> T = if via == Via::TlsKept {
-                T::TlsEstablishedKept
-            } else {
-                T::EhloUnderTls
+            let on: fn(Next) -> T = match via {
+                Via::TlsKept => T::TlsEstablishedKept,
+                Via::Ehlo => T::EhloUnderTls,
+                Via::Helo => T::HeloAccepted,
             };
-            if self.policy.teaching.send_starttls_twice && !self.second_starttls_sent {
+            if via != Via::Helo
+                && self.policy.teaching.send_starttls_twice
+                && !self.second_starttls_sent
+            {
                 self.second_starttls_sent = true;
                 self.events.push_back(ClientEvent::RuleBroken {
                     rule: R::NoTlsTwice,

@@ -301,7 +301,12 @@ pub const TRANSITIONS: &[ClientTransition] = &[
         &[R::ExtKeyword],
     ),
     row(S::AwaitEhlo, T::EhloAccepted(Next::Auth), S::AwaitAuth, &[]),
-    row(S::AwaitEhlo, T::EhloAccepted(Next::Mail), S::Transaction, &[]),
+    row(
+        S::AwaitEhlo,
+        T::EhloAccepted(Next::Mail),
+        S::Transaction,
+        &[],
+    ),
     row(
         S::AwaitEhlo,
         T::StarttlsNotAdvertised(Next::Auth),
@@ -327,10 +332,20 @@ pub const TRANSITIONS: &[ClientTransition] = &[
         &[R::NoTlsTwice],
     ),
     row(S::AwaitEhlo, T::EhloUnderTls(Next::Auth), S::AwaitAuth, &[]),
-    row(S::AwaitEhlo, T::EhloUnderTls(Next::Mail), S::Transaction, &[]),
+    row(
+        S::AwaitEhlo,
+        T::EhloUnderTls(Next::Mail),
+        S::Transaction,
+        &[],
+    ),
     row(S::AwaitEhlo, T::EhloRefused, S::AwaitHelo, &[]),
     row(S::AwaitEhlo, T::EhloFailed, S::AwaitQuit, &[]),
-    row(S::AwaitHelo, T::HeloAccepted(Next::Mail), S::Transaction, &[]),
+    row(
+        S::AwaitHelo,
+        T::HeloAccepted(Next::Mail),
+        S::Transaction,
+        &[],
+    ),
     row(
         S::AwaitHelo,
         T::HeloWithoutStarttls(Next::Mail),
@@ -440,7 +455,12 @@ pub const TRANSITIONS: &[ClientTransition] = &[
         S::Transaction,
         &[],
     ),
-    row(S::TlsHandshake, T::TlsFailed, S::Closed, &[R::Client454Decide]),
+    row(
+        S::TlsHandshake,
+        T::TlsFailed,
+        S::Closed,
+        &[R::Client454Decide],
+    ),
     row(
         S::TlsHandshake,
         T::TlsCouldNotStart,

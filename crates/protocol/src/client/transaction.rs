@@ -117,7 +117,10 @@ impl Client {
                     under_tls: self.tls.is_active(),
                     rules: vec![R::SmtpDotStuffing],
                 });
-                self.goto(ClientTrigger::Data354, ClientState::AwaitDataEnd { accepted, rejected });
+                self.goto(
+                    ClientTrigger::Data354,
+                    ClientState::AwaitDataEnd { accepted, rejected },
+                );
                 return;
             }
             _ => {

@@ -112,7 +112,7 @@ impl EhloReply {
         })
     }
 
-    /// The 250 reply for this EHLO reply (no enhanced code: RFC 2034 §3 exempts EHLO replies).
+    /// The 250 reply for this EHLO reply (no enhanced code: RFC 2034 §3, §4 exempt EHLO replies).
     pub fn to_reply(&self) -> Reply {
         let mut first = self.domain.clone();
         if let Some(g) = &self.greeting {

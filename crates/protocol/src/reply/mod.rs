@@ -279,7 +279,7 @@ pub(crate) fn next_reply_line(input: &[u8]) -> Result<Status<Parsed<ReplyLine>>,
 ///
 /// Returns [`Status::Partial`] until the last line (`code SP text`) has arrived.
 /// An enhanced status code is recognised when the first line's text starts with
-/// `class.subject.detail` whose class matches the reply code (RFC 2034 §3).
+/// `class.subject.detail` whose class matches the reply code (RFC 2034 §4).
 ///
 /// ```
 /// use starttls_protocol::reply::{parse_reply, EnhancedStatus};

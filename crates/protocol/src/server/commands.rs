@@ -66,7 +66,10 @@ impl Server {
                         reverse_path: self.learnt(reverse_path),
                         recipients: Vec::new(),
                     };
-                    self.goto(ServerTrigger::Mail, ServerState::Transaction { session, envelope });
+                    self.goto(
+                        ServerTrigger::Mail,
+                        ServerState::Transaction { session, envelope },
+                    );
                 }
                 ServerState::Transaction { .. } => {
                     self.bad_sequence(verb, "Error: nested MAIL command")
@@ -178,7 +181,7 @@ impl Server {
                         "Error: TLS already active",
                     ),
                     verb,
-                    vec![R::NoTlsTwice],
+                    vec![R::NoTlsTwice, R::Esc2034],
                 ),
                 SecondStarttlsReply::OpenSmtpd503 => self.send(
                     Reply::new(
@@ -187,7 +190,7 @@ impl Server {
                         "Invalid command: Channel already secured",
                     ),
                     verb,
-                    vec![R::NoTlsTwice],
+                    vec![R::NoTlsTwice, R::Esc2034],
                 ),
                 SecondStarttlsReply::Aiosmtpd220 => {
                     self.events.push_back(ServerEvent::RuleBroken {
@@ -269,12 +272,25 @@ impl Server {
             return self.bad_sequence(verb, "Error: already authenticated");
         }
         if !self.offers_auth_plain() {
+            if self.advertised_extensions().0.iter().any(|e| e.is("AUTH")) {
+                // RFC 4954 §4: a mechanism not supported (here: not in the current list).
+                return self.respond(
+                    504,
+                    EnhancedStatus::new(5, 5, 4),
+                    "Unrecognized authentication type",
+                    Some(verb),
+                    vec![],
+                );
+            }
             return self.bad_sequence(verb, "Error: authentication not enabled");
         }
         match initial_response {
             None => {
                 self.send(Reply::new(334, None, ""), Some(verb), vec![]);
-                self.goto(ServerTrigger::Auth334, ServerState::AuthChallenge { session });
+                self.goto(
+                    ServerTrigger::Auth334,
+                    ServerState::AuthChallenge { session },
+                );
             }
             Some(response) => self.check_credentials(&response, session),
         }

@@ -1,11 +1,11 @@
 //! What the server tells its caller: events, and snapshots of its state.
 
+use super::state::{ServerStateId, ServerTrigger};
 use crate::command::{Command, Verb};
 use crate::error::PeerError;
 use crate::knowledge::{ByteRange, KnowledgeItem};
 use crate::reply::Reply;
 use crate::rules::RuleId;
-use super::state::{ServerStateId, ServerTrigger};
 use crate::tls::{SecurityVerdict, TlsState};
 use crate::transition::TableMiss;
 use serde::{Deserialize, Serialize};

@@ -152,7 +152,10 @@ impl Server {
                 under_tls,
             });
         }
-        self.goto(super::ServerTrigger::EndOfData, ServerState::Ready { session });
+        self.goto(
+            super::ServerTrigger::EndOfData,
+            ServerState::Ready { session },
+        );
         true
     }
 
@@ -204,7 +207,7 @@ impl Server {
             }
             PeerError::UnknownCommand { .. } => self.respond(
                 500,
-                EnhancedStatus::new(5, 5, 1),
+                EnhancedStatus::new(5, 5, 2),
                 "Syntax error, command unrecognized",
                 verb,
                 vec![R::SmtpReplyCodes],
@@ -302,7 +305,8 @@ impl Server {
 
     pub(super) fn refuse_530(&mut self, verb: Option<Verb>) {
         let mut rules = vec![R::Require530];
-        if self.esc_active() {
+        // The reply to HELO carries no enhanced code (RFC 2034 §4), so no 5.7.0 either.
+        if self.esc_active() && !matches!(verb, Some(Verb::Helo | Verb::Ehlo)) {
             rules.push(R::Require530Esc);
         }
         self.respond(

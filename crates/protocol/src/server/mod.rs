@@ -444,7 +444,7 @@ impl Server {
         self.tls.is_active()
     }
 
-    /// RFC 2034 §3: a server that supports ENHANCEDSTATUSCODES puts codes in its 2xx, 4xx and
+    /// RFC 2034 §4: a server that supports ENHANCEDSTATUSCODES puts codes in its 2xx, 4xx and
     /// 5xx replies whether or not the client used EHLO. "Supports" here: the extension is in
     /// the list the server offers in the current phase (before or under TLS).
     fn esc_active(&self) -> bool {
@@ -501,7 +501,10 @@ impl Server {
         to: Option<Verb>,
         mut rules: Vec<R>,
     ) {
-        let enhanced = (self.esc_active() && matches!(code / 100, 2 | 4 | 5)).then_some(esc);
+        // RFC 2034 §3, §4: not on 3xx, the greeting, or any response to HELO or EHLO.
+        let exempt = matches!(to, Some(Verb::Ehlo | Verb::Helo));
+        let enhanced =
+            (self.esc_active() && matches!(code / 100, 2 | 4 | 5) && !exempt).then_some(esc);
         if enhanced.is_some() {
             rules.push(R::Esc2034);
         }

@@ -273,7 +273,12 @@ pub const TRANSITIONS: &[ServerTransition] = &[
     row(S::Transaction, T::Rset, S::Ready, &[]),
     row(S::Transaction, T::Ehlo, S::Ready, &[]),
     row(S::Transaction, T::Helo, S::Ready, &[]),
-    row(S::Transaction, T::Starttls220, S::TlsHandshake, &[R::Cmd220]),
+    row(
+        S::Transaction,
+        T::Starttls220,
+        S::TlsHandshake,
+        &[R::Cmd220],
+    ),
     row(S::Transaction, T::Quit, S::Closed, &[]),
     row(S::Data, T::EndOfData, S::Ready, &[R::SmtpDotStuffing]),
     row(S::AuthChallenge, T::AuthResponse, S::Ready, &[]),

@@ -4,8 +4,8 @@
 use crate::common::{ehlo_reply, hear};
 use starttls_protocol::Command;
 use starttls_protocol::client::{
-    Client, ClientEvent, ClientTrigger, Next, ClientOutcome, ClientPolicy, ClientScript, Credentials, TlsFallback,
-    TlsMode,
+    Client, ClientEvent, ClientOutcome, ClientPolicy, ClientScript, ClientTrigger, Credentials,
+    Next, TlsFallback, TlsMode,
 };
 use starttls_protocol::knowledge::KnowledgeKey;
 use starttls_protocol::rules::RuleId;
@@ -422,8 +422,13 @@ fn rule_strip_defense_client_required_quits_when_starttls_is_stripped() {
     });
     let (out, events) = greet(&mut c, &["PIPELINING", "8BITMIME"]);
     assert_eq!(out, "QUIT\r\n");
-    assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::TlsNotUsed { reply_code: None, decision: TlsFallback::Quit })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ClientEvent::TlsNotUsed {
+            reply_code: None,
+            decision: TlsFallback::Quit
+        }
+    )));
     assert!(events.iter().any(|e| matches!(e,
         ClientEvent::StateChanged { on: ClientTrigger::StarttlsNotAdvertised(Next::Quit), rules, .. } if rules.contains(&RuleId::StripDefense))));
     assert!(matches!(

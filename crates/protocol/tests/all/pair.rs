@@ -299,3 +299,138 @@ fn transitions_tables_cover_every_observed_state_change() {
     assert!(transition::duplicates(SERVER).is_empty());
     assert!(transition::duplicates(CLIENT).is_empty());
 }
+
+/// The table rows a simulated dialogue cannot reach (the engine's client always sends EHLO
+/// first and its server never refuses EHLO), driven here with scripted peers, so that every
+/// row of both tables is reached by some test.
+#[test]
+fn table_rows_only_scripted_peers_reach() {
+    use crate::common::{hear, server, talk};
+    use starttls_protocol::client::Client;
+    use starttls_protocol::client::{ClientStateId as CS, ClientTrigger as CT, Next};
+    use starttls_protocol::server::{
+        Kept, SecondStarttlsReply, ServerStateId as SS, ServerTeaching, ServerTrigger as ST,
+    };
+    use starttls_protocol::tls::TlsSummary;
+    let took_client = |events: &[ClientEvent], from: CS, on: CT| {
+        events.iter().any(|e| matches!(e, ClientEvent::StateChanged { from: f, on: o, .. } if *f == from && *o == on))
+    };
+    let took_server = |events: &[ServerEvent], from: SS, on: ST| {
+        events.iter().any(|e| matches!(e, ServerEvent::StateChanged { from: f, on: o, .. } if *f == from && *o == on))
+    };
+    let tls = TlsSummary::verified("mx.example.net");
+    let keep = ServerPolicy {
+        teaching: ServerTeaching {
+            keep_pre_tls_knowledge: true,
+            ..ServerTeaching::default()
+        },
+        ..ServerPolicy::default()
+    };
+    // Server: STARTTLS before EHLO, kept knowledge of nothing.
+    let mut s = server(keep.clone());
+    talk(&mut s, "STARTTLS\r\n");
+    s.tls_established(tls.clone()).unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(took_server(
+        &events,
+        SS::TlsHandshake,
+        ST::TlsEstablishedKept(Kept::Nothing)
+    ));
+    // Server: STARTTLS inside a transaction, kept envelope.
+    let mut s = server(keep);
+    talk(
+        &mut s,
+        "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nSTARTTLS\r\n",
+    );
+    s.tls_established(tls.clone()).unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(took_server(
+        &events,
+        SS::TlsHandshake,
+        ST::TlsEstablishedKept(Kept::Envelope)
+    ));
+    // Server: aiosmtpd's 220 to a STARTTLS under TLS, right after the handshake.
+    let mut s = server(ServerPolicy {
+        second_starttls: SecondStarttlsReply::Aiosmtpd220,
+        ..ServerPolicy::default()
+    });
+    talk(&mut s, "EHLO c.example\r\nSTARTTLS\r\n");
+    s.tls_established(tls.clone()).unwrap();
+    let (_, events) = talk(&mut s, "STARTTLS\r\n");
+    assert!(took_server(&events, SS::Initial, ST::Starttls220UnderTls));
+
+    let fresh = || {
+        Client::new(
+            ClientPolicy {
+                expected_server_name: "mx.example.net".into(),
+                ..ClientPolicy::default()
+            },
+            ClientScript::default(),
+        )
+        .unwrap()
+    };
+    // Client: a greeting that is not 220.
+    let mut c = fresh();
+    let (_, events) = hear(&mut c, "554 no service here\r\n");
+    assert!(took_client(&events, CS::AwaitGreeting, CT::GreetingRefused));
+    // Client: EHLO refused, HELO accepted without STARTTLS (TLS when possible), then 421.
+    let mut c = fresh();
+    hear(&mut c, "220 mx.example.net ESMTP\r\n");
+    let (out, events) = hear(&mut c, "502 5.5.1 EHLO not implemented\r\n");
+    assert!(took_client(&events, CS::AwaitEhlo, CT::EhloRefused));
+    assert!(out.starts_with("HELO "));
+    let (_, events) = hear(&mut c, "250 mx.example.net\r\n");
+    assert!(took_client(
+        &events,
+        CS::AwaitHelo,
+        CT::HeloWithoutStarttls(Next::Mail)
+    ));
+    let (_, events) = hear(&mut c, "421 4.3.2 shutting down\r\n");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ClientEvent::StateChanged {
+            on: CT::Reply421,
+            ..
+        }
+    )));
+    // Client: HELO refused; and HELO accepted with TLS required, or not wanted.
+    let mut c = fresh();
+    hear(&mut c, "220 mx.example.net ESMTP\r\n");
+    hear(&mut c, "500 5.5.2 what?\r\n");
+    let (_, events) = hear(&mut c, "550 5.7.1 go away\r\n");
+    assert!(took_client(&events, CS::AwaitHelo, CT::HeloRefused));
+    for (mode, on) in [
+        (
+            starttls_protocol::client::TlsMode::Required,
+            CT::HeloWithoutStarttls(Next::Quit),
+        ),
+        (
+            starttls_protocol::client::TlsMode::Never,
+            CT::HeloAccepted(Next::Mail),
+        ),
+    ] {
+        let mut c = Client::new(
+            ClientPolicy {
+                expected_server_name: "mx.example.net".into(),
+                tls: mode,
+                ..ClientPolicy::default()
+            },
+            ClientScript::default(),
+        )
+        .unwrap();
+        hear(&mut c, "220 mx.example.net ESMTP\r\n");
+        hear(&mut c, "500 5.5.2 what?\r\n");
+        let (_, events) = hear(&mut c, "250 mx.example.net\r\n");
+        assert!(took_client(&events, CS::AwaitHelo, on), "{mode:?}");
+    }
+    // Client: a malformed reply.
+    let mut c = fresh();
+    let (_, events) = hear(&mut c, "hello there\r\n");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ClientEvent::StateChanged {
+            on: CT::PeerViolation,
+            ..
+        }
+    )));
+}

@@ -7,7 +7,8 @@ use starttls_protocol::knowledge::{KnowledgeKey, Provenance};
 use starttls_protocol::reply::Extension;
 use starttls_protocol::rules::RuleId;
 use starttls_protocol::server::{
-    Account, SecondStarttlsReply, Server, ServerEvent, ServerStateId, ServerTrigger, ServerPolicy, StarttlsOffer,
+    Account, SecondStarttlsReply, Server, ServerEvent, ServerPolicy, ServerStateId, ServerTrigger,
+    StarttlsOffer,
 };
 use starttls_protocol::tls::{SecurityVerdict, TlsState, TlsSummary, TlsVersion};
 
@@ -433,7 +434,10 @@ fn rule_server_discard_command_injection_cve_2011_0411_teaching_toggle() {
             under_tls: true
         }
     )));
-    assert_eq!(s.take_outgoing(), b"503 5.5.1 Error: send HELO/EHLO first\r\n");
+    assert_eq!(
+        s.take_outgoing(),
+        b"503 5.5.1 Error: send HELO/EHLO first\r\n"
+    );
 }
 
 #[test]

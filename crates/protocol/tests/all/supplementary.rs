@@ -81,7 +81,7 @@ fn rule_smtp_reply_codes_500_501_503() {
         "FROB\r\nEHLO\r\nRCPT TO:<a@b.example>\r\nDATA\r\nEHLO c.example\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n",
     );
     assert_eq!(codes(&out), [500, 501, 503, 503, 250, 250, 503, 503]);
-    assert!(out.starts_with("500 5.5.1 Syntax error, command unrecognized\r\n"));
+    assert!(out.starts_with("500 5.5.2 Syntax error, command unrecognized\r\n"));
 }
 
 #[test]
@@ -136,8 +136,9 @@ fn rule_esc_2034_codes_whether_or_not_the_client_used_ehlo() {
     // RFC 2034: codes on every 2xx/4xx/5xx reply but the greeting and the HELO/EHLO replies,
     // regardless of whether or not EHLO is employed by the client.
     assert!(
-        out.starts_with("220 mx.example.net ESMTP\r\n250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n")
-            || out.starts_with("250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n"),
+        out.starts_with(
+            "220 mx.example.net ESMTP\r\n250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n"
+        ) || out.starts_with("250 2.0.0 Ok\r\n250 mx.example.net\r\n250 2.0.0 Ok\r\n"),
         "{out}"
     );
     assert!(out.ends_with("250 2.0.0 Ok\r\n"), "{out}");

@@ -2,14 +2,14 @@
 //! and which switch a side to TLS.
 
 use starttls_protocol::client::ClientEvent;
-use starttls_protocol::knowledge::KnowledgeItem;
-use starttls_protocol::rules::RuleId;
+use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance};
 use starttls_protocol::server::ServerEvent;
 
-use super::{Engine, narrate};
+use super::steps::NewStep;
+use super::{Engine, Side, narrate};
 use crate::SimError;
 use crate::tls;
-use crate::trace::{Actor, Detail, Direction, SmtpItem, StepKind};
+use crate::trace::{Actor, Detail, Direction, SmtpItem, StepKind, TlsNote};
 
 impl Engine {
     pub(super) fn drain_server(&mut self) -> Result<bool, SimError> {
@@ -38,6 +38,9 @@ impl Engine {
 
     pub(super) fn on_server_event(&mut self, event: ServerEvent) -> Result<(), SimError> {
         let tls = self.server.is_tls_active();
+        if let ServerEvent::StateChanged { from, on, .. } = &event {
+            self.rows.push(super::RowTaken::Server(*from, *on));
+        }
         match &event {
             ServerEvent::ReplySent {
                 reply,
@@ -45,11 +48,11 @@ impl Engine {
                 rules,
             } => {
                 self.outcome.reply_codes.push(reply.code);
-                self.server_sent.push(SmtpItem::Reply {
+                self.peer(Side::Server).sent.push(SmtpItem::Reply {
                     reply: reply.clone(),
                     in_reply_to: *in_reply_to,
+                    rules: rules.clone(),
                 });
-                self.sent_rules.1.extend(rules.iter().copied());
                 return Ok(());
             }
             ServerEvent::CommandReceived { command, under_tls } => {
@@ -80,15 +83,15 @@ impl Engine {
                         Detail::Server(Box::new(event.clone())),
                     );
                     self.push(
-                        Actor::Server,
-                        StepKind::Decision,
-                        None,
-                        true,
-                        None,
-                        "The server asks for a second TLS handshake inside TLS; the simulated client cannot nest handshakes, so the session ends.".into(),
-                        vec![RuleId::NoTlsTwice],
-                        true,
-                        Detail::Note,
+                        NewStep::new(
+                            Actor::Server,
+                            StepKind::Decision,
+                            narrate::nested_handshake(Actor::Server),
+                        )
+                        .tls(true)
+                        .rules(vec![starttls_protocol::rules::RuleId::NoTlsTwice])
+                        .violation()
+                        .detail(Detail::Tls(Box::new(TlsNote::NestedHandshake))),
                     );
                     let _ = self
                         .server
@@ -115,15 +118,8 @@ impl Engine {
             ServerEvent::Closed { .. } | ServerEvent::TlsFailed { .. } => {
                 self.flush_server()?;
                 self.push_event_step(Actor::Server, tls, Detail::Server(Box::new(event.clone())));
-                if let Some(conn) = &mut self.server_tls
-                    && !self.close_notified.1
-                    && !conn.is_handshaking()
-                {
-                    conn.send_close_notify();
-                    self.close_notified.1 = true;
-                    self.flush_server()?;
-                }
-                self.server_dead = true;
+                self.close_notify(Side::Server)?;
+                self.peer(Side::Server).dead = true;
                 return Ok(());
             }
             _ => {}
@@ -134,17 +130,22 @@ impl Engine {
 
     pub(super) fn on_client_event(&mut self, event: ClientEvent) -> Result<(), SimError> {
         let tls = self.client.is_tls_active();
+        if let ClientEvent::StateChanged { from, on, .. } = &event {
+            self.rows.push(super::RowTaken::Client(*from, *on));
+        }
         match &event {
             ClientEvent::CommandSent { command, rules, .. } => {
-                self.client_sent.push(SmtpItem::Command {
+                self.peer(Side::Client).sent.push(SmtpItem::Command {
                     command: command.clone(),
+                    rules: rules.clone(),
                 });
-                self.sent_rules.0.extend(rules.iter().copied());
                 return Ok(());
             }
             ClientEvent::MessageSent { octets, rules, .. } => {
-                self.client_sent.push(SmtpItem::Message { octets: *octets });
-                self.sent_rules.0.extend(rules.iter().copied());
+                self.peer(Side::Client).sent.push(SmtpItem::Message {
+                    octets: *octets,
+                    rules: rules.clone(),
+                });
                 return Ok(());
             }
             ClientEvent::ReplyReceived { reply, under_tls } => {
@@ -173,9 +174,20 @@ impl Engine {
                         tls,
                         Detail::Client(Box::new(event.clone())),
                     );
+                    self.push(
+                        NewStep::new(
+                            Actor::Client,
+                            StepKind::Decision,
+                            narrate::nested_handshake(Actor::Client),
+                        )
+                        .tls(true)
+                        .rules(vec![starttls_protocol::rules::RuleId::NoTlsTwice])
+                        .violation()
+                        .detail(Detail::Tls(Box::new(TlsNote::NestedHandshake))),
+                    );
                     let _ = self
                         .client
-                        .tls_failed("a TLS handshake inside TLS is not supported");
+                        .tls_could_not_start("a TLS handshake inside TLS is not supported");
                     return Ok(());
                 }
             }
@@ -192,20 +204,43 @@ impl Engine {
             ClientEvent::Finished { .. } => {
                 self.flush_client()?;
                 self.push_event_step(Actor::Client, tls, Detail::Client(Box::new(event.clone())));
-                if let Some(conn) = &mut self.client_tls
-                    && !self.close_notified.0
-                    && !conn.is_handshaking()
-                {
-                    conn.send_close_notify();
-                    self.close_notified.0 = true;
-                    self.flush_client()?;
-                }
-                self.client_dead = true;
+                self.close_notify(Side::Client)?;
+                self.peer(Side::Client).dead = true;
                 return Ok(());
             }
             _ => {}
         }
         self.push_event_step(Actor::Client, tls, Detail::Client(Box::new(event)));
+        Ok(())
+    }
+
+    /// A side that ends its session under TLS says so with close_notify (RFC 8446 §6.1).
+    fn close_notify(&mut self, side: Side) -> Result<(), SimError> {
+        if self.peer(side).close_notified {
+            return Ok(());
+        }
+        let sent = match side {
+            Side::Client => self
+                .client_tls
+                .as_mut()
+                .filter(|c| !c.is_handshaking())
+                .map(|c| c.send_close_notify()),
+            Side::Server => self
+                .server_tls
+                .as_mut()
+                .filter(|c| !c.is_handshaking())
+                .map(|c| c.send_close_notify()),
+        };
+        if sent.is_some() {
+            let peer = self.peer(side);
+            peer.close_notified = true;
+            peer.closing = true;
+            match side {
+                Side::Client => self.flush_client()?,
+                Side::Server => self.flush_server()?,
+            };
+            self.peer(side).closing = false;
+        }
         Ok(())
     }
 
@@ -224,50 +259,49 @@ impl Engine {
         if n.skip {
             return;
         }
+        let side = if actor == Actor::Client {
+            Side::Client
+        } else {
+            Side::Server
+        };
         let buffered = |bytes: &str, known: &[KnowledgeItem]| {
             known
                 .iter()
-                .find(|k| k.key == starttls_protocol::knowledge::KnowledgeKey::BufferedInput)
+                .find(|k| k.key == KnowledgeKey::BufferedInput)
                 .cloned()
                 .unwrap_or(KnowledgeItem {
-                    key: starttls_protocol::knowledge::KnowledgeKey::BufferedInput,
+                    key: KnowledgeKey::BufferedInput,
                     value: bytes.to_string(),
-                    provenance: starttls_protocol::knowledge::Provenance::Cleartext,
+                    provenance: Provenance::Cleartext,
                     learnt_at: 0,
                 })
         };
+        let known = &self.peers[side as usize].known;
         let discarded = match &detail {
             Detail::Server(e) => match e.as_ref() {
                 ServerEvent::KnowledgeDiscarded { item, .. }
                 | ServerEvent::KnowledgeKept { item, .. } => vec![item.clone()],
                 ServerEvent::PlaintextDiscarded { bytes, .. }
-                | ServerEvent::PlaintextRetained { bytes, .. } => {
-                    vec![buffered(bytes, &self.known.1)]
-                }
+                | ServerEvent::PlaintextRetained { bytes, .. } => vec![buffered(bytes, known)],
                 _ => Vec::new(),
             },
             Detail::Client(e) => match e.as_ref() {
                 ClientEvent::KnowledgeDiscarded { item, .. }
                 | ClientEvent::KnowledgeKept { item, .. } => vec![item.clone()],
                 ClientEvent::PlaintextDiscarded { bytes, .. }
-                | ClientEvent::PlaintextRetained { bytes, .. } => {
-                    vec![buffered(bytes, &self.known.0)]
-                }
+                | ClientEvent::PlaintextRetained { bytes, .. } => vec![buffered(bytes, known)],
                 _ => Vec::new(),
             },
             _ => Vec::new(),
         };
-        self.pending_discard = discarded;
         self.push(
-            actor,
-            n.kind,
-            None,
-            tls,
-            None,
-            n.text,
-            n.rules,
-            n.violation,
-            detail,
+            NewStep::new(actor, n.kind, n.text)
+                .technical(n.technical)
+                .tls(tls)
+                .rules(n.rules)
+                .violation_if(n.violation)
+                .discarded(discarded)
+                .detail(detail),
         );
     }
 }

@@ -27,7 +27,6 @@ use rustls::client::ClientConnection;
 use rustls::server::ServerConnection;
 use starttls_protocol::client::Client;
 use starttls_protocol::knowledge::KnowledgeItem;
-use starttls_protocol::rules::RuleId;
 use starttls_protocol::server::Server;
 
 use crate::SimError;
@@ -39,10 +38,66 @@ use crate::trace::{
     TraceScenario, WireView,
 };
 use crate::wire::Decoder;
+use steps::NewStep;
 
 /// A dialogue never needs more steps than this; past it the engine stops (a defect or a
 /// runaway console session), with a note in the trace.
 pub const MAX_STEPS: usize = 5_000;
+
+/// One of the two machines, as an index into the engine's per-side bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Client = 0,
+    Server = 1,
+}
+
+impl Side {
+    /// The side that sends in `direction`.
+    pub(crate) fn sending(direction: Direction) -> Side {
+        match direction {
+            Direction::ClientToServer => Side::Client,
+            Direction::ServerToClient => Side::Server,
+        }
+    }
+
+    pub(crate) fn actor(self) -> Actor {
+        match self {
+            Side::Client => Actor::Client,
+            Side::Server => Actor::Server,
+        }
+    }
+
+    pub(crate) fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+/// What the engine keeps for each side (indexed by [`Side`]), in place of mirrored
+/// `client_*` / `server_*` fields.
+#[derive(Default)]
+pub(crate) struct Peer {
+    /// Its handshake completed and its machine was told.
+    tls_reported: bool,
+    /// It has stopped reading (closed, or its TLS connection is dead).
+    dead: bool,
+    /// It sent close_notify.
+    close_notified: bool,
+    /// The next flight it sends carries close_notify.
+    closing: bool,
+    /// The next flight it sends carries the alert rustls queued after an error.
+    alerting: bool,
+    /// Flights with encrypted records it has sent.
+    encrypted_flights: usize,
+    /// Decodes the records it sends.
+    decoder: Decoder,
+    /// Commands or replies its machine queued since its last flight.
+    sent: Vec<SmtpItem>,
+    /// What the trace has shown of its knowledge so far.
+    known: Vec<KnowledgeItem>,
+}
 
 /// One flight waiting on the wire.
 struct Flight {
@@ -60,31 +115,35 @@ pub struct Engine {
     attack_done: bool,
     client_tls: Option<ClientConnection>,
     finding: Option<tls::SharedFinding>,
-    client_tls_reported: bool,
     server_tls: Option<ServerConnection>,
-    server_tls_reported: bool,
-    client_dead: bool,
-    server_dead: bool,
-    close_notified: (bool, bool),
-    from_client: Decoder,
-    from_server: Decoder,
+    /// Per-side bookkeeping, indexed by [`Side`].
+    peers: [Peer; 2],
     queue: VecDeque<Flight>,
-    /// Commands and replies the sender queued since its last flight.
-    client_sent: Vec<SmtpItem>,
-    server_sent: Vec<SmtpItem>,
-    sent_rules: (Vec<RuleId>, Vec<RuleId>),
     /// The plaintext of the flight being delivered (for folding "received" events).
     delivering: Option<(Direction, bool, String)>,
     injected_commands: Vec<String>,
     injected_replies: Vec<String>,
     /// Set while the server's flight carrying its 220 to STARTTLS is emitted.
     sending_220: bool,
-    known: (Vec<KnowledgeItem>, Vec<KnowledgeItem>),
     key_log: std::sync::Arc<tls::KeyLogRecorder>,
-    /// Items the next pushed step discards (or keeps against a rule).
-    pending_discard: Vec<KnowledgeItem>,
     steps: Vec<Step>,
     outcome: Outcome,
+    rows: Vec<RowTaken>,
+}
+
+/// A row of a machine's transition table that the dialogue took (also those no step shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowTaken {
+    /// A row of [`starttls_protocol::client::TRANSITIONS`].
+    Client(
+        starttls_protocol::client::ClientStateId,
+        starttls_protocol::client::ClientTrigger,
+    ),
+    /// A row of [`starttls_protocol::server::TRANSITIONS`].
+    Server(
+        starttls_protocol::server::ServerStateId,
+        starttls_protocol::server::ServerTrigger,
+    ),
 }
 
 impl Engine {
@@ -112,27 +171,17 @@ impl Engine {
             attack_done: false,
             client_tls: None,
             finding: None,
-            client_tls_reported: false,
             server_tls: None,
-            server_tls_reported: false,
-            client_dead: false,
-            server_dead: false,
-            close_notified: (false, false),
-            from_client: Decoder::default(),
-            from_server: Decoder::default(),
+            peers: Default::default(),
             queue: VecDeque::new(),
-            client_sent: Vec::new(),
-            server_sent: Vec::new(),
-            sent_rules: (Vec::new(), Vec::new()),
             delivering: None,
             injected_commands,
             injected_replies,
             sending_220: false,
-            known: (Vec::new(), Vec::new()),
             key_log: Default::default(),
-            pending_discard: Vec::new(),
             steps: Vec::new(),
             outcome: Outcome::default(),
+            rows: Vec::new(),
         })
     }
 
@@ -169,33 +218,35 @@ impl Engine {
     /// When one side closed the connection and the other had not finished, the other side
     /// sees the connection end: say so once.
     fn note_connection_closed(&mut self) {
-        if self.server_dead && !self.client_dead && !self.client.is_finished() {
-            self.client_dead = true;
+        let (client_dead, server_dead) =
+            (self.peer(Side::Client).dead, self.peer(Side::Server).dead);
+        if server_dead && !client_dead && !self.client.is_finished() {
+            self.peer(Side::Client).dead = true;
+            let tls = self.client_tls.is_some();
             self.push(
-                Actor::Client,
-                StepKind::Close,
-                None,
-                self.client_tls.is_some(),
-                None,
-                "The server has closed the connection: the client's session ends without a final reply.".into(),
-                Vec::new(),
-                false,
-                Detail::Note,
+                NewStep::new(
+                    Actor::Client,
+                    StepKind::Close,
+                    narrate::peer_closed(Actor::Client),
+                )
+                .tls(tls),
             );
-        } else if self.client_dead && !self.server_dead && !self.server.is_closed() {
-            self.server_dead = true;
+        } else if client_dead && !server_dead && !self.server.is_closed() {
+            self.peer(Side::Server).dead = true;
+            let tls = self.server_tls.is_some();
             self.push(
-                Actor::Server,
-                StepKind::Close,
-                None,
-                self.server_tls.is_some(),
-                None,
-                "The client has closed the connection: the server's session ends.".into(),
-                Vec::new(),
-                false,
-                Detail::Note,
+                NewStep::new(
+                    Actor::Server,
+                    StepKind::Close,
+                    narrate::peer_closed(Actor::Server),
+                )
+                .tls(tls),
             );
         }
+    }
+
+    pub(super) fn peer(&mut self, side: Side) -> &mut Peer {
+        &mut self.peers[side as usize]
     }
 
     /// Whether nothing is left to move (the dialogue is over, or waits for a console line).
@@ -207,7 +258,7 @@ impl Engine {
     pub fn trace(&self) -> Trace {
         let mut outcome = self.outcome.clone();
         outcome.client = self.client.outcome().cloned();
-        outcome.tls_established = self.client_tls_reported && self.server_tls_reported;
+        outcome.tls_established = self.peers.iter().all(|p| p.tls_reported);
         Trace {
             schema_version: SCHEMA_VERSION,
             scenario: self.scenario.clone(),
@@ -215,6 +266,11 @@ impl Engine {
             outcome,
             key_log: self.key_log.lines(),
         }
+    }
+
+    /// The table rows both machines took so far, in order.
+    pub fn rows_taken(&self) -> &[RowTaken] {
+        &self.rows
     }
 
     /// Number of steps so far.
@@ -226,21 +282,22 @@ impl Engine {
     /// beside the client machine (through TLS if the client's TLS is up). The server's
     /// reply reaches the client machine like any other.
     pub fn push_client_line(&mut self, line: &str) -> Result<(), SimError> {
+        if self.peer(Side::Client).dead {
+            return Err(SimError::Io(
+                "the client's connection is closed: there is nothing to type into".into(),
+            ));
+        }
         let line = line.trim_end_matches(['\r', '\n']);
         let mut bytes = line.as_bytes().to_vec();
         bytes.extend_from_slice(b"\r\n");
         let tls = self.client_tls.is_some();
-        let wire = transport::seal(&bytes, self.client_tls.as_mut())?;
-        self.client_sent.push(SmtpItem::Typed {
+        let sealed = transport::seal(&bytes, self.client_tls.as_mut()).map_err(|_| {
+            SimError::Io("the client's TLS connection is broken: the line cannot be sent".into())
+        })?;
+        self.peer(Side::Client).sent.push(SmtpItem::Typed {
             line: line.to_string(),
         });
-        self.emit_flight(
-            Direction::ClientToServer,
-            wire,
-            Some(bytes),
-            tls,
-            Actor::Client,
-        )
+        self.emit_flight(Direction::ClientToServer, sealed, Some(bytes), tls)
     }
 
     /// The console: the attacker injects raw bytes onto the wire in one direction. Under TLS
@@ -250,28 +307,22 @@ impl Engine {
             Direction::ClientToServer => self.client_tls.is_some(),
             Direction::ServerToClient => self.server_tls.is_some(),
         };
-        let text = format!(
-            "The attacker injects {} bytes: {}",
-            bytes.len(),
-            narrate::escape(bytes)
-        );
         let wire = WireView {
             records: Vec::new(),
             plaintext: Some(narrate::escape(bytes)),
-            attacker_reads: "everything: the attacker wrote it".into(),
+            attacker_reads: narrate::ATTACKER_WROTE_IT.into(),
             rewrites_previous: false,
             smtp: Vec::new(),
+            messages: Vec::new(),
+            diff: Vec::new(),
         };
         self.push(
-            Actor::Attacker,
-            StepKind::Bytes,
-            Some(direction),
-            tls,
-            Some(bytes.to_vec()),
-            text,
-            Vec::new(),
-            true,
-            Detail::Wire(Box::new(wire)),
+            NewStep::new(Actor::Attacker, StepKind::Bytes, narrate::injected(bytes))
+                .direction(direction)
+                .tls(tls)
+                .bytes(bytes.to_vec())
+                .violation()
+                .detail(Detail::Wire(Box::new(wire))),
         );
         self.queue.push_back(Flight {
             direction,

@@ -1,14 +1,16 @@
 //! Sentences for people: what each flight and each machine event means, with the rules it
 //! applies. The engine decides; this module only words it.
 
-use starttls_protocol::client::{ClientEvent, ClientOutcome};
+use starttls_protocol::client::{ClientEvent, ClientOutcome, ClientTrigger, Next};
 use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance, escape_bytes};
 use starttls_protocol::rules::RuleId;
-use starttls_protocol::server::ServerEvent;
+use starttls_protocol::server::{ServerEvent, ServerTrigger};
 use starttls_protocol::tls::SecurityVerdict;
 
 use crate::attacker::Attack;
-use crate::trace::{Actor, Detail, Direction, SmtpItem, StepKind, WireView};
+use crate::trace::{
+    Actor, Detail, Direction, Protection, SmtpItem, StepKind, TlsMessage, WireView,
+};
 use crate::wire::{DecodedRecord, RecordView};
 
 /// Bytes as text with `\r`, `\n` and `\xNN` escapes.
@@ -59,6 +61,7 @@ pub fn learnt(actor: Actor, item: &KnowledgeItem) -> String {
 pub struct FlightStep {
     pub kind: StepKind,
     pub text: String,
+    pub technical: Option<String>,
     pub view: WireView,
 }
 
@@ -66,9 +69,9 @@ fn smtp_summary(items: &[SmtpItem]) -> Vec<String> {
     items
         .iter()
         .map(|i| match i {
-            SmtpItem::Command { command } => command.to_line().trim_end().to_string(),
-            SmtpItem::Message { octets } => {
-                format!("<message, {octets} octets, ending in CRLF.CRLF>")
+            SmtpItem::Command { command, .. } => command.to_line().trim_end().to_string(),
+            SmtpItem::Message { octets, .. } => {
+                format!("the message ({octets} octets, ending in CRLF.CRLF)")
             }
             SmtpItem::Reply { reply, .. } => {
                 if reply.lines.len() > 1 {
@@ -91,9 +94,58 @@ fn smtp_summary(items: &[SmtpItem]) -> Vec<String> {
         .collect()
 }
 
-fn record_summary(records: &[DecodedRecord]) -> String {
+/// "A, B and C".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn names_with(messages: &[TlsMessage], p: Protection) -> Vec<String> {
+    messages
+        .iter()
+        .filter(|m| m.protection == p && m.name != "application data")
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// The TLS messages of a flight, in words: what is clear, what a dummy, what encrypted.
+pub fn tls_messages(who: &str, messages: &[TlsMessage]) -> String {
     let mut parts = Vec::new();
-    let mut encrypted = 0;
+    let clear = names_with(messages, Protection::Cleartext);
+    if !clear.is_empty() {
+        parts.push(format!("{} in the clear", and_list(&clear)));
+    }
+    if messages.iter().any(|m| m.protection == Protection::Dummy) {
+        parts.push(
+            "a ChangeCipherSpec that means nothing in TLS 1.3 (a dummy for middleboxes, RFC 8446 Appendix D.4)"
+                .into(),
+        );
+    }
+    let hs = names_with(messages, Protection::HandshakeKeys);
+    if !hs.is_empty() {
+        parts.push(format!(
+            "{}, encrypted under the {who}'s handshake keys",
+            and_list(&hs)
+        ));
+    }
+    let app = names_with(messages, Protection::ApplicationKeys);
+    if !app.is_empty() {
+        parts.push(format!(
+            "{}, encrypted under the session keys",
+            and_list(&app)
+        ));
+    }
+    and_list(&parts)
+}
+
+/// What an observer on the wire learns from a TLS flight.
+fn observer(records: &[DecodedRecord]) -> String {
+    let mut readable = Vec::new();
+    let mut opaque = 0;
+    let mut opaque_bytes = 0usize;
     for r in records {
         match &r.view {
             RecordView::ClientHello {
@@ -101,44 +153,59 @@ fn record_summary(records: &[DecodedRecord]) -> String {
                 key_share_groups,
                 supported_versions,
                 ..
-            } => parts.push(format!(
-                "ClientHello (SNI {}, versions {}, key share {})",
-                server_name.as_deref().unwrap_or("none"),
-                if supported_versions.is_empty() {
-                    "legacy".into()
-                } else {
-                    supported_versions.join("/")
-                },
-                key_share_groups.join("/")
-            )),
+            } => {
+                let mut facts = vec![format!(
+                    "the server name {}",
+                    server_name.as_deref().unwrap_or("(none)")
+                )];
+                if !supported_versions.is_empty() {
+                    facts.push(format!("versions {}", and_list(supported_versions)));
+                }
+                if !key_share_groups.is_empty() {
+                    facts.push(format!("a key share for {}", and_list(key_share_groups)));
+                }
+                readable.push(format!("ClientHello ({})", facts.join(", ")));
+            }
             RecordView::ServerHello {
                 version,
                 cipher_suite,
+                key_share_group,
                 following,
-                ..
             } => {
-                parts.push(format!("ServerHello ({version}, {cipher_suite})"));
-                parts.extend(following.iter().cloned());
+                let mut facts = vec![version.clone(), cipher_suite.clone()];
+                if let Some(g) = key_share_group {
+                    facts.push(g.clone());
+                }
+                readable.push(format!("ServerHello ({})", facts.join(", ")));
+                readable.extend(following.iter().cloned());
             }
-            RecordView::Handshake { messages } => parts.push(messages.join(", ")),
-            RecordView::ChangeCipherSpec => parts.push("ChangeCipherSpec".into()),
-            RecordView::Alert { level, description } => {
-                parts.push(format!("{level} alert {description}"))
+            RecordView::Handshake { messages } => readable.extend(messages.iter().cloned()),
+            RecordView::ChangeCipherSpec => readable.push("ChangeCipherSpec".into()),
+            RecordView::Alert { description, .. } => {
+                readable.push(format!("a {description} alert"))
             }
-            RecordView::Encrypted => encrypted += 1,
-            RecordView::Malformed { reason } => parts.push(format!("malformed record ({reason})")),
+            RecordView::Encrypted => {
+                opaque += 1;
+                opaque_bytes += usize::from(r.header.length);
+            }
+            RecordView::Malformed { .. } => readable.push("a malformed record".into()),
         }
     }
-    if encrypted > 0 {
+    let mut parts = Vec::new();
+    if !readable.is_empty() {
+        parts.push(and_list(&readable));
+    }
+    if opaque > 0 {
         parts.push(format!(
-            "{encrypted} encrypted record{}",
-            if encrypted == 1 { "" } else { "s" }
+            "{opaque} encrypted record{} ({opaque_bytes} bytes) it cannot read, only their headers",
+            if opaque == 1 { "" } else { "s" }
         ));
     }
-    parts.join(", ")
+    and_list(&parts)
 }
 
 /// Words a flight.
+#[allow(clippy::too_many_arguments)]
 pub fn flight(
     actor: Actor,
     direction: Direction,
@@ -147,6 +214,7 @@ pub fn flight(
     plaintext: Option<&[u8]>,
     records: Vec<DecodedRecord>,
     smtp: Vec<SmtpItem>,
+    messages: Vec<TlsMessage>,
 ) -> FlightStep {
     let who = side(actor);
     let lines = smtp_summary(&smtp);
@@ -161,75 +229,204 @@ pub fn flight(
     } else {
         StepKind::Reply
     };
-    let what = if lines.is_empty() {
-        String::new()
-    } else {
-        lines.join(" · ")
-    };
+    let what = lines.join(" · ");
+    let handshake_part: Vec<TlsMessage> = messages
+        .iter()
+        .filter(|m| m.name != "application data")
+        .cloned()
+        .collect();
     let text = if tls {
-        let recs = record_summary(&records);
-        if what.is_empty() {
-            format!(
-                "The {who} sends a TLS flight of {} bytes: {recs}.",
-                wire.len()
-            )
-        } else {
-            format!("Under TLS, the {who} sends {what} ({recs}).")
+        let tls_words = tls_messages(who, &handshake_part);
+        match (what.is_empty(), tls_words.is_empty()) {
+            (true, _) => format!("The {who} sends {tls_words}."),
+            (false, true) => format!("Under TLS, the {who} sends {what}."),
+            (false, false) => format!(
+                "The {who} sends {tls_words}; right behind it, encrypted under the session keys, {what}."
+            ),
         }
     } else if what.is_empty() {
         format!("The {who} sends {} bytes: {}", wire.len(), escape(wire))
     } else {
-        format!("The {who} sends {what}")
+        format!("The {who} sends {what}.")
     };
     let attacker_reads = if tls {
-        let visible = records
-            .iter()
-            .any(|r| !matches!(r.view, RecordView::Encrypted));
-        if !visible {
-            "record headers only (type, version, length): the payload is encrypted".into()
-        } else {
-            format!(
-                "record headers and the cleartext handshake fields ({}); the rest is encrypted",
-                record_summary(&records)
-            )
-        }
+        format!("{} ({} bytes in all)", observer(&records), wire.len())
     } else {
-        format!("everything: {}", escape(wire))
+        format!("everything, in the clear: {}", escape(wire))
     };
+    let technical = tls.then(|| {
+        format!(
+            "{} record{}, {} bytes on the wire",
+            records.len(),
+            if records.len() == 1 { "" } else { "s" },
+            wire.len()
+        )
+    });
     FlightStep {
         kind,
         text,
+        technical,
         view: WireView {
             records,
             plaintext: plaintext.map(escape),
             attacker_reads,
             rewrites_previous: false,
             smtp,
+            messages,
+            diff: Vec::new(),
         },
     }
 }
 
-/// The rules an attack tests.
-pub fn attack_rules(attack: &Attack) -> Vec<RuleId> {
-    match attack {
-        Attack::None => Vec::new(),
-        Attack::StripStarttls => vec![RuleId::StripDefense],
-        Attack::RewriteStarttls { .. } => vec![RuleId::CmdSyntax, RuleId::StripDefense],
-        Attack::Replace220 { .. } => vec![RuleId::Client454Decide, RuleId::StripDefense],
-        Attack::InjectCommands { .. } => vec![RuleId::ServerDiscard],
-        Attack::InjectReplies { .. } => vec![RuleId::ClientDiscard],
-        Attack::TamperEhlo { .. } => vec![RuleId::ClientDiscard, RuleId::ClientEhloAgain],
-        Attack::FlipTlsByte { .. } => Vec::new(),
+/// What an attacker can do with a flight it rewrote.
+pub fn attacker_reads_rewrite(tls: bool) -> String {
+    if tls {
+        "only record headers: the payload is encrypted; it can corrupt it, not read or forge it"
+            .into()
+    } else {
+        "everything, and it can rewrite it".into()
     }
+}
+
+/// What the attacker can read of bytes it wrote itself.
+pub const ATTACKER_WROTE_IT: &str = "everything: the attacker wrote it";
+
+/// The attacker's rewrite, told from the receiver's side.
+pub fn attack(attack: &Attack, receiver: Actor, tls: bool) -> String {
+    let to = side(receiver);
+    if tls {
+        format!(
+            "The attacker {}. The {to} receives a record that no longer decrypts.",
+            attack.describe()
+        )
+    } else {
+        format!(
+            "The attacker {}. The {to} receives the changed flight as if its peer had sent it.",
+            attack.describe()
+        )
+    }
+}
+
+/// Bytes typed into the wire at the attacker console.
+pub fn injected(bytes: &[u8]) -> String {
+    format!(
+        "The attacker injects {} bytes: {}",
+        bytes.len(),
+        escape(bytes)
+    )
+}
+
+/// A side sees its peer close the connection.
+pub fn peer_closed(actor: Actor) -> String {
+    match actor {
+        Actor::Client => {
+            "The server has closed the connection: the client's session ends without a final reply."
+                .into()
+        }
+        _ => "The client has closed the connection: the server's session ends.".into(),
+    }
+}
+
+/// A side asked for a second handshake inside TLS.
+pub fn nested_handshake(actor: Actor) -> String {
+    format!(
+        "The {} would now need a second TLS handshake inside the first; the simulation cannot nest handshakes, so the session ends here.",
+        side(actor)
+    )
+}
+
+/// A side's handshake completed.
+pub fn tls_established(actor: Actor, s: &starttls_protocol::tls::TlsSummary) -> String {
+    format!(
+        "The {}'s TLS handshake is complete: {}, cipher suite {}{}. From here on it knows TLS is active.",
+        side(actor),
+        s.version,
+        s.cipher_suite,
+        s.key_exchange_group
+            .as_ref()
+            .map(|g| format!(", key exchange {g}"))
+            .unwrap_or_default()
+    )
+}
+
+/// rustls's finding about the server certificate, when the SMTP client decides.
+pub fn certificate_finding(problem: &str) -> String {
+    format!(
+        "rustls checked the server certificate and found that {problem}. As this client is configured, rustls lets the handshake finish and the SMTP client judges the session."
+    )
+}
+
+/// A certificate problem in words.
+pub fn certificate_problem(e: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "the certificate does not name the host the client asked for".into()
+        }
+        C::UnknownIssuer => {
+            "the certificate is not signed by an authority the client trusts".into()
+        }
+        C::Expired | C::ExpiredContext { .. } => "the certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "the certificate is not valid yet".into(),
+        C::Revoked => "the certificate has been revoked".into(),
+        C::BadSignature => "the certificate's signature is wrong".into(),
+        C::BadEncoding => "the certificate cannot be parsed".into(),
+        _ => "the certificate is not acceptable".into(),
+    }
+}
+
+/// A rustls error in words, without Debug output.
+pub fn tls_error(e: &rustls::Error) -> String {
+    use rustls::Error as E;
+    match e {
+        E::InvalidCertificate(c) => certificate_problem(c),
+        E::AlertReceived(a) => format!("the peer sent a {} alert", crate::names::alert(*a)),
+        E::DecryptError => {
+            "a record failed to decrypt: it was altered on the wire (bad_record_mac)".into()
+        }
+        E::PeerIncompatible(_) => {
+            "the two sides have no TLS version or cipher suite in common".into()
+        }
+        E::PeerMisbehaved(_) => "the peer broke the TLS protocol".into(),
+        E::InvalidMessage(_) => "a TLS message was malformed".into(),
+        E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "a TLS message arrived where it does not belong".into()
+        }
+        E::NoCertificatesPresented => "the peer presented no certificate".into(),
+        _ => "the TLS connection failed".into(),
+    }
+}
+
+/// rustls refused what it read.
+pub fn tls_refused(actor: Actor, worded: &str, alert_received: bool) -> String {
+    if alert_received {
+        format!("The {}'s TLS connection ends: {worded}.", side(actor))
+    } else {
+        format!(
+            "The {}'s rustls refuses the TLS data ({worded}). It sends an alert and closes the connection.",
+            side(actor)
+        )
+    }
+}
+
+/// A side's TLS connection died after the handshake.
+pub fn tls_dead(actor: Actor) -> String {
+    format!(
+        "The {}'s TLS connection is dead: it closes the connection.",
+        side(actor)
+    )
 }
 
 /// How a machine event becomes a step.
 pub struct Narration {
     pub kind: StepKind,
     pub text: String,
+    /// The secondary line: state names and the table row, for the curious.
+    pub technical: Option<String>,
     pub rules: Vec<RuleId>,
     pub violation: bool,
-    /// Not worth a step of its own (a state change no rule governs).
+    /// Not worth a step of its own (a state change no rule governs, or an event the next
+    /// step already tells).
     pub skip: bool,
 }
 
@@ -237,9 +434,21 @@ fn n(kind: StepKind, text: String, rules: Vec<RuleId>, violation: bool) -> Narra
     Narration {
         kind,
         text,
+        technical: None,
         rules,
         violation,
         skip: false,
+    }
+}
+
+fn skipped() -> Narration {
+    Narration {
+        kind: StepKind::Decision,
+        text: String::new(),
+        technical: None,
+        rules: Vec::new(),
+        violation: false,
+        skip: true,
     }
 }
 
@@ -248,19 +457,17 @@ fn verdict(who: &str, v: &SecurityVerdict) -> String {
         SecurityVerdict::Unknown => format!("The {who} has no TLS session to judge yet."),
         SecurityVerdict::Acceptable {
             peer_authenticated: true,
-        } => {
-            format!("The {who} judges the TLS session good enough, with its peer authenticated.")
-        }
+        } => format!(
+            "Right after the handshake the {who} judges the TLS session good enough: private, and its peer authenticated."
+        ),
         SecurityVerdict::Acceptable {
             peer_authenticated: false,
-        } => {
-            format!(
-                "The {who} judges the TLS session good enough (privacy, without authenticating its peer)."
-            )
-        }
-        SecurityVerdict::Insufficient { reason } => {
-            format!("The {who} judges the TLS session insufficient: {reason}.")
-        }
+        } => format!(
+            "Right after the handshake the {who} judges the TLS session good enough: private, though it has not authenticated its peer."
+        ),
+        SecurityVerdict::Insufficient { reason } => format!(
+            "Right after the handshake the {who} judges the TLS session not good enough: {reason}."
+        ),
     }
 }
 
@@ -292,10 +499,10 @@ pub fn outcome(o: &ClientOutcome) -> String {
             format!("The client quits: the TLS session is not good enough ({reason}).")
         }
         ClientOutcome::TlsUnavailable { reason } => {
-            format!("The client quits: TLS is required and not available ({reason}).")
+            format!("The client quits: it requires TLS and cannot have it ({reason}).")
         }
         ClientOutcome::TlsFailed { reason } => {
-            format!("The client aborts: the TLS handshake failed ({reason}).")
+            format!("The client's session ends: the TLS handshake failed ({reason}).")
         }
         ClientOutcome::Aborted { reason } => format!("The client aborts: {reason}."),
     }
@@ -306,20 +513,14 @@ pub fn event(detail: &Detail) -> Narration {
     match detail {
         Detail::Server(e) => server(e),
         Detail::Client(e) => client(e),
-        _ => Narration {
-            kind: StepKind::Decision,
-            text: String::new(),
-            rules: Vec::new(),
-            violation: false,
-            skip: true,
-        },
+        _ => skipped(),
     }
 }
 
 /// A side forgets an item learnt before TLS (SERVER-DISCARD, CLIENT-DISCARD).
 fn forgets(who: &str, item: &KnowledgeItem, rules: &[RuleId]) -> Narration {
     let text = format!(
-        "The {who} forgets {} learnt {}: {}.",
+        "The {who} forgets {} it learnt {}: {}.",
         key_name(item.key),
         provenance(item.provenance),
         item.value
@@ -330,10 +531,9 @@ fn forgets(who: &str, item: &KnowledgeItem, rules: &[RuleId]) -> Narration {
 /// A teaching toggle makes a side keep an item it must forget.
 fn keeps(who: &str, item: &KnowledgeItem, broken: RuleId) -> Narration {
     let text = format!(
-        "The {who} KEEPS {} learnt in cleartext ({}), breaking {}.",
+        "Against the rules (a teaching toggle), the {who} keeps {} it learnt in the clear: {}.",
         key_name(item.key),
-        item.value,
-        broken.as_str()
+        item.value
     );
     n(StepKind::KnowledgeDiscarded, text, vec![broken], true)
 }
@@ -342,21 +542,162 @@ fn keeps(who: &str, item: &KnowledgeItem, broken: RuleId) -> Narration {
 fn breaks(who: &str, rule: RuleId, detail: &str) -> Narration {
     n(
         StepKind::Decision,
-        format!("The {who} breaks {}: {detail}.", rule.as_str()),
+        format!("Against the rules (a teaching toggle), the {who} errs: {detail}."),
         vec![rule],
         true,
     )
 }
 
-fn state_change(who: &str, from: &str, on: &str, to: &str, rules: &[RuleId]) -> Narration {
-    let mut step = n(
-        StepKind::StateChange,
-        format!("The {who} moves from {from} to {to} on {on}."),
-        rules.to_vec(),
+fn then(next: Next) -> &'static str {
+    match next {
+        Next::Starttls => "STARTTLS",
+        Next::Auth => "AUTH",
+        Next::Mail => "the mail transaction (MAIL FROM)",
+        Next::Quit => "QUIT",
+    }
+}
+
+/// The plain sentence for a client state change that a rule governs.
+fn client_change(on: ClientTrigger) -> Option<String> {
+    use ClientTrigger as T;
+    Some(match on {
+        T::EhloAccepted(Next::Starttls) => {
+            "STARTTLS is in the server's extension list, so the client asks for TLS before anything else.".into()
+        }
+        T::StarttlsNotAdvertised(Next::Quit) => {
+            "STARTTLS is missing from the server's extension list, and this client requires TLS for this server: it sends QUIT instead of the mail.".into()
+        }
+        T::StarttlsNotAdvertised(next) => format!(
+            "STARTTLS is missing from the server's extension list. This client uses TLS only when it is offered, so it goes on in the clear with {}: anyone on the path can read and change the session.",
+            then(next)
+        ),
+        T::EhloUnderTls(Next::Starttls) | T::TlsEstablishedKept(Next::Starttls) => {
+            "The client asks for STARTTLS again although TLS is already active.".into()
+        }
+        T::HeloWithoutStarttls(Next::Quit) => {
+            "The server only accepted HELO, which cannot offer STARTTLS, and this client requires TLS: it sends QUIT.".into()
+        }
+        T::HeloWithoutStarttls(next) => format!(
+            "The server only accepted HELO, which cannot offer STARTTLS; using TLS only when offered, the client goes on in the clear with {}.",
+            then(next)
+        ),
+        T::Starttls220 => {
+            "The client reads 220: it must start the TLS handshake now, before any other command.".into()
+        }
+        T::Starttls454(Next::Quit) => {
+            "The server answered 454: TLS is not available right now. By its local policy the client gives up for now and sends QUIT.".into()
+        }
+        T::Starttls454(next) => format!(
+            "The server answered 454: TLS is not available right now. By its local policy the client goes on in the clear with {}.",
+            then(next)
+        ),
+        T::Starttls454Required => {
+            "The server answered 454: TLS is not available right now. This client requires TLS, so it sends QUIT rather than the mail in the clear.".into()
+        }
+        T::StarttlsRefused(next) => format!(
+            "The server refused STARTTLS. Using TLS only when it can, the client goes on in the clear with {}.",
+            then(next)
+        ),
+        T::StarttlsRefusedRequired => {
+            "The server refused STARTTLS and this client requires TLS: it sends QUIT rather than the mail in the clear.".into()
+        }
+        T::SecondStarttlsRefused(next) => format!(
+            "The server refused the second STARTTLS; the client carries on under the TLS session it has, with {}.",
+            then(next)
+        ),
+        T::TlsEstablished => {
+            "With TLS up, the client starts the SMTP session again from the beginning: its first command under TLS is a new EHLO.".into()
+        }
+        T::TlsInsufficient => {
+            "The TLS session is not good enough for this client, so its first and only command under TLS is QUIT.".into()
+        }
+        T::TlsFailed => {
+            "The handshake started and failed, so this connection cannot carry mail. Whether to retry later, elsewhere or in the clear is the client's local policy.".into()
+        }
+        T::TlsCouldNotStart => {
+            "The client cannot start the handshake, so it aborts the connection without sending any other command.".into()
+        }
+        T::Auth530 => {
+            "The server wants TLS before AUTH (530): the client sends STARTTLS.".into()
+        }
+        T::Transaction530 => {
+            "The server refuses the transaction until TLS is active (530): the client sends STARTTLS.".into()
+        }
+        T::Data354 => {
+            "The server said 354: the client sends the message, doubling any period that starts a line.".into()
+        }
+        _ => return None,
+    })
+}
+
+/// The plain sentence for a server state change that a rule governs.
+fn server_change(on: ServerTrigger) -> Option<String> {
+    use ServerTrigger as T;
+    Some(match on {
+        T::Starttls220 => {
+            "Having answered 220, the server reads the next bytes as the TLS handshake, not as SMTP commands.".into()
+        }
+        T::Starttls220UnderTls => {
+            "Although TLS is already active, the server answers 220 to the new STARTTLS.".into()
+        }
+        T::TlsEstablished => {
+            "With TLS up, the server is back in its initial state, as right after its greeting: it waits for a new EHLO.".into()
+        }
+        T::EndOfData => {
+            "A line with a single period ends the message; the server removes the periods the client doubled.".into()
+        }
+        _ => return None,
+    })
+}
+
+fn state_change(who: &str, text: Option<String>, technical: String, rules: &[RuleId]) -> Narration {
+    match text {
+        Some(text) if !rules.is_empty() => Narration {
+            kind: StepKind::StateChange,
+            text,
+            technical: Some(technical),
+            rules: rules.to_vec(),
+            violation: false,
+            skip: false,
+        },
+        _ => {
+            let _ = who;
+            skipped()
+        }
+    }
+}
+
+fn table_miss(who: &str, technical: String) -> Narration {
+    Narration {
+        kind: StepKind::Decision,
+        text: format!(
+            "A defect of the playground: the {who} changed state in a way its transition table does not allow. Please report it."
+        ),
+        technical: Some(technical),
+        rules: Vec::new(),
+        violation: true,
+        skip: false,
+    }
+}
+
+fn held(
+    who: &str,
+    after: &str,
+    range: &starttls_protocol::knowledge::ByteRange,
+    role: &str,
+) -> Narration {
+    let len = range.end - range.start;
+    if len == 0 {
+        return skipped();
+    }
+    n(
+        StepKind::Decision,
+        format!(
+            "{len} bytes of plaintext arrived after {after}, before the handshake: the {who} holds them and will not {role}."
+        ),
+        Vec::new(),
         false,
-    );
-    step.skip = rules.is_empty();
-    step
+    )
 }
 
 fn server(e: &ServerEvent) -> Narration {
@@ -393,25 +734,27 @@ fn server(e: &ServerEvent) -> Narration {
             on,
             to,
             rules,
-        } => state_change("server", from, on, to, rules),
-        E::StartTls {
-            buffered_plaintext,
+        } => state_change(
+            "server",
+            server_change(*on),
+            format!("server: {from} → {to} ({})", on.label()),
             rules,
-        } => n(
-            StepKind::Decision,
+        ),
+        E::TableMiss(m) => table_miss(
+            "server",
             format!(
-                "The server has said 220: the next bytes on the connection must be the TLS handshake{}.",
-                if buffered_plaintext.end > buffered_plaintext.start {
-                    format!(
-                        " ({} plaintext bytes already arrived after STARTTLS: held, not read)",
-                        buffered_plaintext.end - buffered_plaintext.start
-                    )
-                } else {
-                    String::new()
-                }
+                "server: {} → {} on {}; the table says {}",
+                m.from,
+                m.to,
+                m.on.label(),
+                m.table_says.map(|s| s.as_str()).unwrap_or("nothing")
             ),
-            rules.clone(),
-            false,
+        ),
+        E::StartTls { buffered_plaintext } => held(
+            "server",
+            "STARTTLS",
+            buffered_plaintext,
+            "run them as commands",
         ),
         E::SecurityDecision { verdict: v, rules } => n(
             StepKind::Decision,
@@ -423,7 +766,9 @@ fn server(e: &ServerEvent) -> Narration {
         E::KnowledgeKept { item, broken_rule } => keeps("server", item, *broken_rule),
         E::PlaintextDiscarded { bytes, rules, .. } => n(
             StepKind::KnowledgeDiscarded,
-            format!("The server throws away the plaintext that arrived after STARTTLS: {bytes}"),
+            format!(
+                "The server throws away the plaintext that arrived after STARTTLS, unread: {bytes}"
+            ),
             rules.clone(),
             false,
         ),
@@ -432,8 +777,7 @@ fn server(e: &ServerEvent) -> Narration {
         } => n(
             StepKind::KnowledgeDiscarded,
             format!(
-                "The server KEEPS the plaintext that arrived after STARTTLS and will run it as if it came under TLS: {bytes} (breaking {}; CVE-2011-0411).",
-                broken_rule.as_str()
+                "Against the rules (the bug of CVE-2011-0411), the server keeps the plaintext that arrived after STARTTLS and will run it as if it came under TLS: {bytes}"
             ),
             vec![*broken_rule],
             true,
@@ -531,25 +875,29 @@ fn client(e: &ClientEvent) -> Narration {
             on,
             to,
             rules,
-        } => state_change("client", from, on, to, rules),
-        E::StartTls {
-            buffered_plaintext,
+        } => state_change(
+            "client",
+            client_change(*on),
+            format!("client: {from} → {to} ({})", on.label()),
             rules,
-        } => n(
-            StepKind::Decision,
+        ),
+        E::TableMiss(m) => table_miss(
+            "client",
             format!(
-                "The client read 220: it starts the TLS handshake before any other command{}.",
-                if buffered_plaintext.end > buffered_plaintext.start {
-                    format!(
-                        " ({} bytes arrived after the 220: held, not read as replies)",
-                        buffered_plaintext.end - buffered_plaintext.start
-                    )
-                } else {
-                    String::new()
-                }
+                "client: {} → {} on {}; the table says {}",
+                m.from,
+                m.to,
+                m.on.label(),
+                m.table_says
+                    .map(|s| s.as_str())
+                    .unwrap_or("nothing")
             ),
-            rules.clone(),
-            false,
+        ),
+        E::StartTls { buffered_plaintext } => held(
+            "client",
+            "the 220",
+            buffered_plaintext,
+            "read them as replies",
         ),
         E::SecurityDecision { verdict: v, rules } => n(
             StepKind::Decision,
@@ -561,7 +909,7 @@ fn client(e: &ClientEvent) -> Narration {
         E::KnowledgeKept { item, broken_rule } => keeps("client", item, *broken_rule),
         E::PlaintextDiscarded { bytes, rules, .. } => n(
             StepKind::KnowledgeDiscarded,
-            format!("The client throws away the bytes that arrived after the 220: {bytes}"),
+            format!("The client throws away the bytes that arrived after the 220, unread: {bytes}"),
             rules.clone(),
             false,
         ),
@@ -570,8 +918,7 @@ fn client(e: &ClientEvent) -> Narration {
         } => n(
             StepKind::KnowledgeDiscarded,
             format!(
-                "The client KEEPS the bytes that arrived after the 220 and will read them as replies under TLS: {bytes} (breaking {}).",
-                broken_rule.as_str()
+                "Against the rules (a teaching toggle), the client keeps the bytes that arrived after the 220 and will read them as replies given under TLS: {bytes}"
             ),
             vec![*broken_rule],
             true,
@@ -579,29 +926,12 @@ fn client(e: &ClientEvent) -> Narration {
         E::RuleBroken { rule, detail } => breaks("client", *rule, detail),
         E::StarttlsAdvertisedUnderTls { rules } => n(
             StepKind::Decision,
-            "The server advertised STARTTLS under TLS: the client flags it and ignores it.".into(),
+            "The server listed STARTTLS in its EHLO reply under TLS, which it must not: the client notes it and ignores it.".into(),
             rules.clone(),
             true,
         ),
-        E::TlsNotUsed {
-            reply_code,
-            decision,
-            rules,
-        } => n(
-            StepKind::Decision,
-            format!(
-                "TLS is not available ({}); by its policy the client decides to {}.",
-                reply_code
-                    .map(|c| format!("reply {c}"))
-                    .unwrap_or_else(|| "STARTTLS not advertised".into()),
-                match decision {
-                    starttls_protocol::client::TlsFallback::ContinueInClear => "go on in the clear",
-                    starttls_protocol::client::TlsFallback::Quit => "quit",
-                }
-            ),
-            rules.clone(),
-            false,
-        ),
+        // The state change that follows tells the decision, with its rules.
+        E::TlsNotUsed { .. } => skipped(),
         E::TlsDowngradeWarning { peer, rules } => n(
             StepKind::Decision,
             format!("Warning: {peer} used TLS before and does not offer it now."),
@@ -620,10 +950,14 @@ fn client(e: &ClientEvent) -> Narration {
             Vec::new(),
             false,
         ),
-        E::TlsFailed { reason, rules } => n(
+        E::TlsFailed { reason, started } => n(
             StepKind::Decision,
-            format!("The client's TLS handshake failed: {reason}."),
-            rules.clone(),
+            if *started {
+                format!("The client's TLS handshake failed: {reason}.")
+            } else {
+                format!("The client could not start the TLS handshake: {reason}.")
+            },
+            Vec::new(),
             false,
         ),
         E::Finished { outcome: o } => n(StepKind::Close, outcome(o), Vec::new(), false),

@@ -1,49 +1,121 @@
-//! Turning what happens into trace steps: the shown knowledge, learnt items, and the words.
+//! Turning what happens into trace steps: a named constructor for each step, the shown
+//! knowledge, and the learnt items.
 
 use starttls_protocol::knowledge::KnowledgeItem;
 use starttls_protocol::rules::RuleId;
 
-use super::{Engine, MAX_STEPS, narrate};
+use super::{Engine, MAX_STEPS, Side, narrate};
 use crate::trace::{Actor, Detail, Direction, Step, StepKind};
 
+/// A step about to be pushed: built with named setters, everything else defaulted.
+pub(crate) struct NewStep {
+    actor: Actor,
+    kind: StepKind,
+    text: String,
+    technical: Option<String>,
+    direction: Option<Direction>,
+    tls: bool,
+    bytes: Option<Vec<u8>>,
+    rules: Vec<RuleId>,
+    violation: bool,
+    discarded: Vec<KnowledgeItem>,
+    detail: Detail,
+}
+
+impl NewStep {
+    /// A step by `actor` of `kind`, with its main sentence.
+    pub(crate) fn new(actor: Actor, kind: StepKind, text: String) -> Self {
+        Self {
+            actor,
+            kind,
+            text,
+            technical: None,
+            direction: None,
+            tls: false,
+            bytes: None,
+            rules: Vec::new(),
+            violation: false,
+            discarded: Vec::new(),
+            detail: Detail::Note,
+        }
+    }
+
+    pub(crate) fn technical(mut self, line: Option<String>) -> Self {
+        self.technical = line;
+        self
+    }
+
+    pub(crate) fn direction(mut self, direction: Direction) -> Self {
+        self.direction = Some(direction);
+        self
+    }
+
+    pub(crate) fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    pub(crate) fn bytes(mut self, bytes: Vec<u8>) -> Self {
+        self.bytes = Some(bytes);
+        self
+    }
+
+    pub(crate) fn rules(mut self, rules: Vec<RuleId>) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// A rule is broken here (a teaching toggle, or an attack).
+    pub(crate) fn violation(mut self) -> Self {
+        self.violation = true;
+        self
+    }
+
+    pub(crate) fn violation_if(mut self, yes: bool) -> Self {
+        self.violation = yes;
+        self
+    }
+
+    pub(crate) fn discarded(mut self, items: Vec<KnowledgeItem>) -> Self {
+        self.discarded = items;
+        self
+    }
+
+    pub(crate) fn detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
 impl Engine {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn push(
-        &mut self,
-        actor: Actor,
-        kind: StepKind,
-        direction: Option<Direction>,
-        tls: bool,
-        bytes: Option<Vec<u8>>,
-        text: String,
-        rules: Vec<RuleId>,
-        violation: bool,
-        detail: Detail,
-    ) {
+    /// Appends a step, with both sides' snapshots after it.
+    pub(super) fn push(&mut self, step: NewStep) {
         if self.steps.len() >= MAX_STEPS {
             return;
         }
-        let discarded = std::mem::take(&mut self.pending_discard);
-        if !violation {
-            let known = if actor == Actor::Client {
-                &mut self.known.0
-            } else {
-                &mut self.known.1
-            };
-            known.retain(|k| !discarded.contains(k));
+        if !step.violation
+            && let Some(side) = match step.actor {
+                Actor::Client => Some(Side::Client),
+                Actor::Server => Some(Side::Server),
+                _ => None,
+            }
+        {
+            let discarded = &step.discarded;
+            self.peer(side).known.retain(|k| !discarded.contains(k));
         }
         let step = Step {
             index: self.steps.len(),
-            actor,
-            kind,
-            direction,
-            tls,
-            bytes,
-            text,
-            rules,
-            violation,
-            discarded,
-            detail,
+            actor: step.actor,
+            kind: step.kind,
+            direction: step.direction,
+            tls: step.tls,
+            bytes: step.bytes,
+            text: step.text,
+            technical: step.technical,
+            rules: step.rules,
+            violation: step.violation,
+            discarded: step.discarded,
+            detail: step.detail,
             client: self.client_snapshot(),
             server: self.server_snapshot(),
         };
@@ -54,14 +126,14 @@ impl Engine {
     /// reports a batch of events at once, and its knowledge may already be ahead of the step.
     pub(super) fn client_snapshot(&self) -> starttls_protocol::client::ClientSnapshot {
         let mut snap = self.client.snapshot();
-        snap.knowledge = self.known.0.clone();
+        snap.knowledge = self.peers[Side::Client as usize].known.clone();
         snap
     }
 
     /// The server's snapshot, with the knowledge shown so far (see [`Self::client_snapshot`]).
     pub(super) fn server_snapshot(&self) -> starttls_protocol::server::ServerSnapshot {
         let mut snap = self.server.snapshot();
-        snap.knowledge = self.known.1.clone();
+        snap.knowledge = self.peers[Side::Server as usize].known.clone();
         snap
     }
 
@@ -69,17 +141,12 @@ impl Engine {
     /// turned into steps: items a machine dropped without an event (an envelope after RSET or
     /// after the message) go quietly, and each new item gets a "knowledge learnt" step.
     pub(super) fn note_learnt(&mut self) {
-        for actor in [Actor::Client, Actor::Server] {
-            let now = if actor == Actor::Client {
-                self.client.knowledge()
-            } else {
-                self.server.knowledge()
+        for side in [Side::Client, Side::Server] {
+            let now = match side {
+                Side::Client => self.client.knowledge(),
+                Side::Server => self.server.knowledge(),
             };
-            let known = if actor == Actor::Client {
-                &mut self.known.0
-            } else {
-                &mut self.known.1
-            };
+            let known = &mut self.peer(side).known;
             known.retain(|k| now.contains(k));
             let fresh: Vec<KnowledgeItem> =
                 now.iter().filter(|i| !known.contains(i)).cloned().collect();
@@ -87,23 +154,16 @@ impl Engine {
                 if self.steps.len() >= MAX_STEPS {
                     return;
                 }
-                if actor == Actor::Client {
-                    self.known.0.push(item.clone());
-                } else {
-                    self.known.1.push(item.clone());
-                }
+                self.peer(side).known.push(item.clone());
                 let tls = item.provenance == starttls_protocol::knowledge::Provenance::Tls;
-                let text = narrate::learnt(actor, &item);
+                let actor = side.actor();
                 self.push(
-                    actor,
-                    StepKind::KnowledgeLearnt,
-                    None,
-                    tls,
-                    None,
-                    text,
-                    Vec::new(),
-                    false,
-                    Detail::Note,
+                    NewStep::new(
+                        actor,
+                        StepKind::KnowledgeLearnt,
+                        narrate::learnt(actor, &item),
+                    )
+                    .tls(tls),
                 );
             }
         }

@@ -1,74 +1,115 @@
 //! The wire: each side's outgoing bytes (through TLS when it is up), the attacker's turn, and
 //! delivery to the other side, where rustls reads records and reports alerts.
 
-use starttls_protocol::rules::RuleId;
-
-use super::{Engine, Flight, narrate};
+use super::steps::NewStep;
+use super::{Engine, Flight, Side, narrate};
 use crate::SimError;
 use crate::attacker::{self, Attack};
 use crate::tls;
-use crate::trace::{Actor, Detail, Direction, StepKind, WireView};
+use crate::trace::{Actor, Detail, Direction, StepKind, TlsNote, WireView};
+use crate::wire::FlightContext;
 use std::io::{Read, Write};
+
+/// A side's outgoing bytes as they go on the wire.
+pub(super) struct Sealed {
+    /// The flight.
+    pub wire: Vec<u8>,
+    /// How many of its bytes rustls had queued before the SMTP text was written (handshake
+    /// messages, session tickets, alerts): the rest carries the SMTP text.
+    pub before_text: usize,
+}
 
 impl Engine {
     /// Sends what the server machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_server(&mut self) -> Result<bool, SimError> {
         let plain = self.server.take_outgoing();
         let tls = self.server_tls.is_some();
-        let wire = seal(&plain, self.server_tls.as_mut())?;
-        self.emit_if_any(Direction::ServerToClient, wire, plain, tls, Actor::Server)
+        let sealed = match seal(&plain, self.server_tls.as_mut()) {
+            Ok(sealed) => sealed,
+            // rustls keeps the error that broke the connection: nothing more can be sent.
+            Err(_) => {
+                self.peer(Side::Server).dead = true;
+                return Ok(false);
+            }
+        };
+        self.emit_if_any(Direction::ServerToClient, sealed, plain, tls)
     }
 
     /// Sends what the client machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_client(&mut self) -> Result<bool, SimError> {
         let plain = self.client.take_outgoing();
         let tls = self.client_tls.is_some();
-        let wire = seal(&plain, self.client_tls.as_mut())?;
-        self.emit_if_any(Direction::ClientToServer, wire, plain, tls, Actor::Client)
+        let sealed = match seal(&plain, self.client_tls.as_mut()) {
+            Ok(sealed) => sealed,
+            // rustls keeps the error that broke the connection: nothing more can be sent.
+            Err(_) => {
+                self.peer(Side::Client).dead = true;
+                return Ok(false);
+            }
+        };
+        self.emit_if_any(Direction::ClientToServer, sealed, plain, tls)
     }
 
     fn emit_if_any(
         &mut self,
         direction: Direction,
-        wire: Vec<u8>,
+        sealed: Sealed,
         plain: Vec<u8>,
         tls: bool,
-        actor: Actor,
     ) -> Result<bool, SimError> {
-        if wire.is_empty() {
+        if sealed.wire.is_empty() {
             return Ok(false);
         }
         let plain = (!plain.is_empty()).then_some(plain);
-        self.emit_flight(direction, wire, plain, tls, actor)?;
+        self.emit_flight(direction, sealed, plain, tls)?;
         Ok(true)
+    }
+
+    /// What the sender knows about the flight it is sending, to name its TLS messages.
+    fn flight_context(&self, side: Side, before_text: usize) -> FlightContext {
+        let peer = &self.peers[side as usize];
+        let version = match side {
+            Side::Client => self.client_tls.as_ref().and_then(|c| c.protocol_version()),
+            Side::Server => self.server_tls.as_ref().and_then(|c| c.protocol_version()),
+        };
+        FlightContext {
+            from_client: side == Side::Client,
+            tls13: version == Some(rustls::ProtocolVersion::TLSv1_3),
+            before_text,
+            first_encrypted: peer.encrypted_flights == 0,
+            established: peer.tls_reported,
+            closing: peer.closing,
+            alerting: peer.alerting,
+            certificate_request: self.settings.request_client_certificate,
+            client_certificate: self.settings.client_certificate,
+        }
     }
 
     /// Records a flight as a step, lets the attacker act on it, and queues it.
     pub(super) fn emit_flight(
         &mut self,
         direction: Direction,
-        wire: Vec<u8>,
+        sealed: Sealed,
         plaintext: Option<Vec<u8>>,
         tls: bool,
-        actor: Actor,
     ) -> Result<(), SimError> {
-        let (items, rules) = match direction {
-            Direction::ClientToServer => (
-                std::mem::take(&mut self.client_sent),
-                std::mem::take(&mut self.sent_rules.0),
-            ),
-            Direction::ServerToClient => (
-                std::mem::take(&mut self.server_sent),
-                std::mem::take(&mut self.sent_rules.1),
-            ),
-        };
-        let records = if tls {
-            match direction {
-                Direction::ClientToServer => self.from_client.decode_flight(&wire),
-                Direction::ServerToClient => self.from_server.decode_flight(&wire),
+        let side = Side::sending(direction);
+        let actor = side.actor();
+        let items = std::mem::take(&mut self.peer(side).sent);
+        let wire = sealed.wire;
+        let (records, messages) = if tls {
+            let context = self.flight_context(side, sealed.before_text);
+            let records = self.peer(side).decoder.decode_flight(&wire);
+            let messages = crate::wire::name_messages(&records, &context);
+            if records
+                .iter()
+                .any(|r| r.view == crate::wire::RecordView::Encrypted)
+            {
+                self.peer(side).encrypted_flights += 1;
             }
+            (records, messages)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let flight = narrate::flight(
             actor,
@@ -78,24 +119,15 @@ impl Engine {
             plaintext.as_deref(),
             records,
             items,
+            messages,
         );
-        let mut rules = rules;
-        let mut seen = Vec::new();
-        rules.retain(|r| {
-            let fresh = !seen.contains(r);
-            seen.push(*r);
-            fresh
-        });
         self.push(
-            actor,
-            flight.kind,
-            Some(direction),
-            tls,
-            Some(wire.clone()),
-            flight.text,
-            rules,
-            false,
-            Detail::Wire(Box::new(flight.view)),
+            NewStep::new(actor, flight.kind, flight.text)
+                .technical(flight.technical)
+                .direction(direction)
+                .tls(tls)
+                .bytes(wire.clone())
+                .detail(Detail::Wire(Box::new(flight.view))),
         );
         let wire = self.attack(direction, wire, tls);
         self.queue.push_back(Flight {
@@ -151,29 +183,33 @@ impl Engine {
         };
         let Some(new) = changed else { return wire };
         self.attack_done = true;
-        let text = format!("The attacker {}.", self.attack.describe());
+        let receiver = Side::sending(direction).other().actor();
+        let diff = if tls {
+            Vec::new()
+        } else {
+            attacker::diff(&wire, &new)
+        };
         let view = WireView {
             records: Vec::new(),
             plaintext: (!tls).then(|| narrate::escape(&new)),
-            attacker_reads: if tls {
-                "only record headers: the payload is encrypted; it can corrupt it, not read or forge it".into()
-            } else {
-                "everything, and it can rewrite it".into()
-            },
+            attacker_reads: narrate::attacker_reads_rewrite(tls),
             rewrites_previous: true,
             smtp: Vec::new(),
+            messages: Vec::new(),
+            diff,
         };
-        let rules = narrate::attack_rules(&self.attack);
         self.push(
-            Actor::Attacker,
-            StepKind::Bytes,
-            Some(direction),
-            tls,
-            Some(new.clone()),
-            text,
-            rules,
-            true,
-            Detail::Wire(Box::new(view)),
+            NewStep::new(
+                Actor::Attacker,
+                StepKind::Bytes,
+                narrate::attack(&self.attack, receiver, tls),
+            )
+            .direction(direction)
+            .tls(tls)
+            .bytes(new.clone())
+            .rules(attacker::rules(&self.attack))
+            .violation()
+            .detail(Detail::Wire(Box::new(view))),
         );
         new
     }
@@ -186,60 +222,64 @@ impl Engine {
     }
 
     pub(super) fn deliver_to_server(&mut self, flight: Flight) -> Result<(), SimError> {
-        if self.server_dead {
+        if self.peer(Side::Server).dead {
             return Ok(());
         }
         let Some(conn) = &mut self.server_tls else {
             return self.feed(Direction::ClientToServer, false, &flight.bytes);
         };
         let error = read_records(conn, &flight.bytes);
-        if !self.server_tls_reported && !conn.is_handshaking() {
-            self.server_tls_reported = true;
+        if !self.peers[Side::Server as usize].tls_reported && !conn.is_handshaking() {
             let summary = tls::server_summary(conn);
+            self.peer(Side::Server).tls_reported = true;
             self.tls_note(Actor::Server, &summary);
             self.server
                 .tls_established(summary)
                 .map_err(|e| SimError::Io(e.to_string()))?;
             self.drain_server()?;
         }
-        let plain = read_plaintext(self.server_tls.as_mut())?;
+        // After an error, what was decrypted before it still counts; the error itself is
+        // reported below.
+        let plain = match read_plaintext(self.server_tls.as_mut()) {
+            Ok(plain) => plain,
+            Err(_) if error.is_some() => Vec::new(),
+            Err(e) => return Err(e),
+        };
         self.feed(Direction::ClientToServer, true, &plain)?;
         match error {
-            Some(e) => self.tls_error(Actor::Server, e),
+            Some(e) => self.tls_error(Side::Server, e),
             None => Ok(()),
         }
     }
 
     pub(super) fn deliver_to_client(&mut self, flight: Flight) -> Result<(), SimError> {
-        if self.client_dead {
+        if self.peer(Side::Client).dead {
             return Ok(());
         }
         let Some(conn) = &mut self.client_tls else {
             return self.feed(Direction::ServerToClient, false, &flight.bytes);
         };
         let error = read_records(conn, &flight.bytes);
-        if !self.client_tls_reported && !conn.is_handshaking() {
-            self.client_tls_reported = true;
+        if !self.peers[Side::Client as usize].tls_reported && !conn.is_handshaking() {
             let finding = self
                 .finding
                 .as_ref()
                 .and_then(|f| f.lock().ok().and_then(|g| g.clone()));
             let summary = tls::client_summary(conn, finding.clone(), self.settings.server_identity);
+            self.peer(Side::Client).tls_reported = true;
             self.tls_note(Actor::Client, &summary);
-            if let Some(f) = finding.filter(|f| f.problem.is_some()) {
+            if let Some(problem) = finding.and_then(|f| f.problem) {
                 self.push(
-                    Actor::Client,
-                    StepKind::Decision,
-                    None,
-                    true,
-                    None,
-                    format!(
-                        "rustls found a problem with the server certificate ({}) and, as configured, let the handshake finish: the SMTP client decides.",
-                        f.problem.unwrap_or_default()
-                    ),
-                    vec![RuleId::DecideAfter, RuleId::CertName],
-                    false,
-                    Detail::Note,
+                    NewStep::new(
+                        Actor::Client,
+                        StepKind::Decision,
+                        narrate::certificate_finding(&problem),
+                    )
+                    .tls(true)
+                    .rules(vec![starttls_protocol::rules::RuleId::CertName])
+                    .detail(Detail::Tls(Box::new(
+                        TlsNote::CertificateFinding { problem },
+                    ))),
                 );
             }
             self.client
@@ -247,123 +287,84 @@ impl Engine {
                 .map_err(|e| SimError::Io(e.to_string()))?;
             self.drain_client()?;
         }
-        let plain = read_plaintext(self.client_tls.as_mut())?;
+        // After an error, what was decrypted before it still counts; the error itself is
+        // reported below.
+        let plain = match read_plaintext(self.client_tls.as_mut()) {
+            Ok(plain) => plain,
+            Err(_) if error.is_some() => Vec::new(),
+            Err(e) => return Err(e),
+        };
         self.feed(Direction::ServerToClient, true, &plain)?;
         match error {
-            Some(e) => self.tls_error(Actor::Client, e),
+            Some(e) => self.tls_error(Side::Client, e),
             None => Ok(()),
         }
     }
 
     pub(super) fn tls_note(&mut self, actor: Actor, summary: &starttls_protocol::tls::TlsSummary) {
-        let who = if actor == Actor::Client {
-            "client"
-        } else {
-            "server"
-        };
-        let text = format!(
-            "The {who}'s TLS handshake is complete: {} with {}{}.",
-            summary.version,
-            summary.cipher_suite,
-            summary
-                .key_exchange_group
-                .as_ref()
-                .map(|g| format!(" over {g}"))
-                .unwrap_or_default()
-        );
         self.push(
-            actor,
-            StepKind::StateChange,
-            None,
-            true,
-            None,
-            text,
-            vec![RuleId::BothKnowTls],
-            false,
-            Detail::Note,
+            NewStep::new(
+                actor,
+                StepKind::StateChange,
+                narrate::tls_established(actor, summary),
+            )
+            .tls(true)
+            .rules(vec![starttls_protocol::rules::RuleId::BothKnowTls])
+            .detail(Detail::Tls(Box::new(TlsNote::Established {
+                summary: Box::new(summary.clone()),
+            }))),
         );
     }
 
     /// rustls refused what it read: record the alert it sends, and end the session.
-    pub(super) fn tls_error(&mut self, actor: Actor, error: rustls::Error) -> Result<(), SimError> {
-        if let rustls::Error::AlertReceived(alert) = &error {
-            self.outcome.alerts.push(format!("{alert:?}"));
-        }
-        let who = if actor == Actor::Client {
-            "client"
-        } else {
-            "server"
-        };
-        let text = match &error {
+    pub(super) fn tls_error(&mut self, side: Side, error: rustls::Error) -> Result<(), SimError> {
+        let alert_received = match &error {
             rustls::Error::AlertReceived(alert) => {
-                format!("The {who} received a TLS alert: {alert:?}. The connection is over.")
+                let name = crate::names::alert(*alert);
+                self.outcome.alerts.push(name.clone());
+                Some(name)
             }
-            e => format!(
-                "The {who}'s rustls refused the TLS data: {e}. It sends an alert and closes."
-            ),
+            _ => None,
         };
-        let handshaking = match actor {
-            Actor::Client => !self.client_tls_reported,
-            _ => !self.server_tls_reported,
-        };
-        let rules = if handshaking && actor == Actor::Client {
-            vec![RuleId::ClientHandshakeNext]
-        } else {
-            Vec::new()
-        };
+        let during_handshake = !self.peers[side as usize].tls_reported;
+        let actor = side.actor();
+        let worded = narrate::tls_error(&error);
         self.push(
-            actor,
-            StepKind::Alert,
-            None,
-            true,
-            None,
-            text,
-            rules,
-            false,
-            Detail::Note,
+            NewStep::new(
+                actor,
+                StepKind::Alert,
+                narrate::tls_refused(actor, &worded, alert_received.is_some()),
+            )
+            .technical(Some(format!("rustls: {error}")))
+            .tls(true)
+            .detail(Detail::Tls(Box::new(TlsNote::Refused {
+                error: worded.clone(),
+                alert_received: alert_received.clone(),
+                during_handshake,
+            }))),
         );
         // The alert rustls queued, if any, goes on the wire.
-        match actor {
-            Actor::Client => {
-                self.flush_client()?;
-                self.client_dead = true;
-                if handshaking {
-                    let _ = self.client.tls_failed(&error.to_string());
+        self.peer(side).alerting = true;
+        let flushed = match side {
+            Side::Client => self.flush_client(),
+            Side::Server => self.flush_server(),
+        };
+        self.peer(side).alerting = false;
+        flushed?;
+        self.peer(side).dead = true;
+        if during_handshake {
+            match side {
+                Side::Client => {
+                    let _ = self.client.tls_failed(&worded);
                     self.drain_client()?;
-                } else {
-                    self.push(
-                        Actor::Client,
-                        StepKind::Close,
-                        None,
-                        true,
-                        None,
-                        "The client's TLS connection is dead: it closes the connection.".into(),
-                        Vec::new(),
-                        false,
-                        Detail::Note,
-                    );
                 }
-            }
-            _ => {
-                self.flush_server()?;
-                self.server_dead = true;
-                if handshaking {
-                    let _ = self.server.tls_failed(&error.to_string());
+                Side::Server => {
+                    let _ = self.server.tls_failed(&worded);
                     self.drain_server()?;
-                } else {
-                    self.push(
-                        Actor::Server,
-                        StepKind::Close,
-                        None,
-                        true,
-                        None,
-                        "The server's TLS connection is dead: it closes the connection.".into(),
-                        Vec::new(),
-                        false,
-                        Detail::Note,
-                    );
                 }
             }
+        } else {
+            self.push(NewStep::new(actor, StepKind::Close, narrate::tls_dead(actor)).tls(true));
         }
         Ok(())
     }
@@ -434,21 +435,28 @@ pub(super) fn read_records<D>(
 }
 
 /// The bytes that carry `plain` on the wire: itself in the clear, or TLS records when the
-/// side's connection is up (with whatever else rustls has to send).
+/// side's connection is up, after whatever rustls had queued already (handshake messages,
+/// session tickets, alerts), which [`Sealed::before_text`] counts.
 pub(super) fn seal<D>(
     plain: &[u8],
     conn: Option<&mut impl std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>>,
-) -> Result<Vec<u8>, SimError> {
+) -> Result<Sealed, SimError> {
     match conn {
         Some(conn) => {
+            let mut wire = drain_tls(conn)?;
+            let before_text = wire.len();
             if !plain.is_empty() {
                 conn.writer()
                     .write_all(plain)
                     .map_err(|e| SimError::Io(e.to_string()))?;
             }
-            drain_tls(conn)
+            wire.extend(drain_tls(conn)?);
+            Ok(Sealed { wire, before_text })
         }
-        None => Ok(plain.to_vec()),
+        None => Ok(Sealed {
+            wire: plain.to_vec(),
+            before_text: 0,
+        }),
     }
 }
 

@@ -53,7 +53,7 @@ pub enum RecordView {
     Alert {
         /// `warning` or `fatal`.
         level: String,
-        /// The alert description, e.g. `BadRecordMac`.
+        /// The alert description, e.g. `bad_record_mac`.
         description: String,
     },
     /// An encrypted record: only its header is readable on the wire.
@@ -82,15 +82,15 @@ pub struct Decoder {
 }
 
 fn suite(id: u16) -> String {
-    format!("{:?}", rustls::CipherSuite::from(id))
+    crate::names::suite(rustls::CipherSuite::from(id))
 }
 
 fn group(id: u16) -> String {
-    format!("{:?}", rustls::NamedGroup::from(id))
+    crate::names::group(rustls::NamedGroup::from(id))
 }
 
 fn version(id: u16) -> String {
-    format!("{:?}", rustls::ProtocolVersion::from(id))
+    crate::names::version(rustls::ProtocolVersion::from(id))
 }
 
 /// Groups named in a ClientHello `key_share` extension body.
@@ -183,7 +183,7 @@ fn view_of(msg: &TlsMessage<'_>) -> RecordView {
                 2 => "fatal".into(),
                 n => format!("level {n}"),
             },
-            description: format!("{:?}", rustls::AlertDescription::from(a.code.0)),
+            description: crate::names::alert(rustls::AlertDescription::from(a.code.0)),
         },
         TlsMessage::ApplicationData(_) | TlsMessage::Heartbeat(_) => RecordView::Encrypted,
     }
@@ -262,8 +262,8 @@ impl Decoder {
                             first
                         }
                     }
-                    Err(e) => RecordView::Malformed {
-                        reason: format!("{e:?}"),
+                    Err(_) => RecordView::Malformed {
+                        reason: "the body does not parse as the record type says".into(),
                     },
                 }
             };

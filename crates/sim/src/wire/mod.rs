@@ -2,8 +2,10 @@
 //! the wire can read of each one.
 
 mod decode;
+mod messages;
 
 pub use decode::{DecodedRecord, Decoder, RecordView};
+pub use messages::{FlightContext, name_messages};
 
 use serde::{Deserialize, Serialize};
 
