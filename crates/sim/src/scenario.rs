@@ -69,6 +69,16 @@ pub struct Expected {
     pub tls_established: Option<bool>,
 }
 
+/// A primary source a scenario rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// What the source is, e.g. "RFC 3207 §4.2: Result of the STARTTLS command".
+    pub title: String,
+    /// Where to read it.
+    pub url: String,
+}
+
 /// One scenario of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +95,10 @@ pub struct Scenario {
     pub goals: Vec<String>,
     /// The rules the scenario demonstrates.
     pub rules: Vec<RuleId>,
+    /// The primary sources behind the scenario's claims (RFC sections, CVE records, vendor
+    /// announcements, the peer's source code), shown with the lesson.
+    #[serde(default)]
+    pub sources: Vec<Source>,
     /// The server's policy.
     pub server: ServerPolicy,
     /// The client's policy.

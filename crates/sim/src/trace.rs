@@ -106,7 +106,7 @@ pub enum Protection {
 /// One TLS message of a flight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsMessage {
-    /// The message, e.g. `EncryptedExtensions`, `Finished`, `close_notify alert`.
+    /// The message, e.g. `EncryptedExtensions`, `Finished`, `alert close_notify`.
     pub name: String,
     /// What protects it.
     pub protection: Protection,

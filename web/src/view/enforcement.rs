@@ -80,7 +80,9 @@ pub fn reply_summary(step: &Step) -> Vec<String> {
     view.smtp
         .iter()
         .filter_map(|item| match item {
-            SmtpItem::Reply { reply, in_reply_to, .. } => Some(match in_reply_to {
+            SmtpItem::Reply {
+                reply, in_reply_to, ..
+            } => Some(match in_reply_to {
                 Some(v) => format!("{} {}", reply.code, v.as_str()),
                 None => reply.code.to_string(),
             }),

@@ -151,7 +151,9 @@ fn asked_reply(step: &Step) -> Option<(usize, &Reply, Option<Verb>)> {
         .smtp
         .iter()
         .filter_map(|item| match item {
-            SmtpItem::Reply { reply, in_reply_to, .. } => Some((reply, *in_reply_to)),
+            SmtpItem::Reply {
+                reply, in_reply_to, ..
+            } => Some((reply, *in_reply_to)),
             _ => None,
         })
         .collect();

@@ -192,14 +192,9 @@ impl Server {
                     verb,
                     vec![R::NoTlsTwice, R::Esc2034],
                 ),
-                SecondStarttlsReply::Aiosmtpd220 => {
-                    self.events.push_back(ServerEvent::RuleBroken {
-                        rule: R::NoTlsTwice,
-                        detail: "aiosmtpd behaviour: 220 to STARTTLS while TLS is already active"
-                            .into(),
-                    });
-                    self.begin_handshake();
-                }
+                // aiosmtpd's smtp_STARTTLS has no check for an active TLS session: it
+                // answers 220 again, without an enhanced code. RFC 3207 names no reply here.
+                SecondStarttlsReply::Aiosmtpd220 => self.begin_handshake(),
             }
             return;
         }
@@ -230,13 +225,21 @@ impl Server {
     }
 
     fn begin_handshake(&mut self) {
-        self.respond(
-            220,
-            EnhancedStatus::new(2, 0, 0),
-            "Ready to start TLS",
-            Some(Verb::StartTls),
-            vec![R::Cmd220],
-        );
+        if self.under_tls() {
+            self.send(
+                Reply::new(220, None, "Ready to start TLS"),
+                Some(Verb::StartTls),
+                vec![R::Cmd220, R::NoTlsTwice],
+            );
+        } else {
+            self.respond(
+                220,
+                EnhancedStatus::new(2, 0, 0),
+                "Ready to start TLS",
+                Some(Verb::StartTls),
+                vec![R::Cmd220],
+            );
+        }
         let session = self.state.session().cloned();
         let envelope = self.state.envelope().cloned();
         let on = if self.under_tls() {

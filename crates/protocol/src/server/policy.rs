@@ -54,7 +54,7 @@ pub enum SecondStarttlsReply {
     OpenSmtpd503,
     /// aiosmtpd: its STARTTLS handler does not check for an active TLS layer and
     /// answers `220 Ready to start TLS`, asking for a second handshake inside the first.
-    /// Not compliant; for teaching.
+    /// RFC 3207 names no reply for this case; shown for teaching.
     Aiosmtpd220,
 }
 

@@ -159,6 +159,29 @@ impl Engine {
             Attack::InjectReplies { payload } => (Vec::new(), split_lines(payload)),
             _ => (Vec::new(), Vec::new()),
         };
+        // An injected line the client also sends itself (DATA, QUIT) proves nothing when the
+        // server runs it: only the attacker's own lines count.
+        let own: Vec<String> = [
+            "DATA".to_string(),
+            "QUIT".to_string(),
+            "RSET".to_string(),
+            "STARTTLS".to_string(),
+            format!("EHLO {}", scenario.script.ehlo_name),
+            format!("MAIL FROM:<{}>", scenario.script.mail_from),
+        ]
+        .into_iter()
+        .chain(
+            scenario
+                .script
+                .rcpt_to
+                .iter()
+                .map(|r| format!("RCPT TO:<{r}>")),
+        )
+        .collect();
+        let injected_commands = injected_commands
+            .into_iter()
+            .filter(|l| !own.iter().any(|o| o.eq_ignore_ascii_case(l)))
+            .collect();
         Ok(Self {
             scenario: TraceScenario {
                 id: scenario.id.clone(),

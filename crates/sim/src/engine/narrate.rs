@@ -182,7 +182,7 @@ fn observer(records: &[DecodedRecord]) -> String {
             RecordView::Handshake { messages } => readable.extend(messages.iter().cloned()),
             RecordView::ChangeCipherSpec => readable.push("ChangeCipherSpec".into()),
             RecordView::Alert { description, .. } => {
-                readable.push(format!("a {description} alert"))
+                readable.push(format!("the alert {description}"))
             }
             RecordView::Encrypted => {
                 opaque += 1;
@@ -380,7 +380,7 @@ pub fn tls_error(e: &rustls::Error) -> String {
     use rustls::Error as E;
     match e {
         E::InvalidCertificate(c) => certificate_problem(c),
-        E::AlertReceived(a) => format!("the peer sent a {} alert", crate::names::alert(*a)),
+        E::AlertReceived(a) => format!("the peer sent the alert {}", crate::names::alert(*a)),
         E::DecryptError => {
             "a record failed to decrypt: it was altered on the wire (bad_record_mac)".into()
         }

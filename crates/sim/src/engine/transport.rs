@@ -335,7 +335,6 @@ impl Engine {
                 StepKind::Alert,
                 narrate::tls_refused(actor, &worded, alert_received.is_some()),
             )
-            .technical(Some(format!("rustls: {error}")))
             .tls(true)
             .detail(Detail::Tls(Box::new(TlsNote::Refused {
                 error: worded.clone(),

@@ -66,7 +66,7 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
                 }
             }
             RecordView::Alert { description, .. } => {
-                out.push(msg(&format!("{description} alert"), Cleartext))
+                out.push(msg(&format!("alert {description}"), Cleartext))
             }
             RecordView::Malformed { .. } => out.push(msg("malformed record", Cleartext)),
             RecordView::Encrypted if !before_text => {
@@ -78,10 +78,10 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
                 } else {
                     ApplicationKeys
                 };
-                out.push(msg("alert", keys));
+                out.push(msg("a fatal alert", keys));
             }
             RecordView::Encrypted if cx.closing => {
-                out.push(msg("close_notify alert", ApplicationKeys))
+                out.push(msg("alert close_notify", ApplicationKeys))
             }
             RecordView::Encrypted if cx.tls13 && !cx.from_client && has_server_hello => {
                 if !named_group {
