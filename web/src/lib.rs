@@ -147,6 +147,16 @@ pub fn App() -> Html {
                 <summary><strong>{ &s.title }</strong>{ " — what it shows" }</summary>
                 <p>{ &s.summary }</p>
                 <ul>{ for s.goals.iter().map(|g| html! { <li>{ g }</li> }) }</ul>
+                { if s.sources.is_empty() { html! {} } else { html! {
+                    <>
+                        <p class="sources-title">{ "Sources" }</p>
+                        <ul class="sources" data-testid="scenario-sources">
+                            { for s.sources.iter().map(|src| html! {
+                                <li><a href={src.url.clone()} target="_blank" rel="noopener noreferrer">{ &src.title }</a></li>
+                            }) }
+                        </ul>
+                    </>
+                } } }
             </details>
         }
     });

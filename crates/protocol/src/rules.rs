@@ -469,6 +469,36 @@ mod tests {
         }
     }
 
+    /// BCP 14 keywords appear in capitals only where the RFC has them: a rule without a level
+    /// uses none, and a rule with a level uses its own.
+    #[test]
+    fn keywords_in_capitals_only_where_the_rfc_has_them() {
+        let keywords = ["MUST", "SHOULD", "MAY", "REQUIRED", "SHALL", "RECOMMENDED"];
+        for rule in ALL {
+            let words: Vec<&str> = rule
+                .summary
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .collect();
+            match rule.level {
+                Level::Description => assert!(
+                    !words.iter().any(|w| keywords.contains(w)),
+                    "{}: no level, yet a capitalised keyword: {}",
+                    rule.id,
+                    rule.summary
+                ),
+                level => {
+                    let own = level.as_str().split(' ').next().unwrap_or_default();
+                    assert!(
+                        words.contains(&own),
+                        "{}: level {} but the summary does not say it",
+                        rule.id,
+                        level.as_str()
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn rule_ids_serialize_as_text() {
         let json = serde_json::to_string(&RuleId::Require530Esc).unwrap();

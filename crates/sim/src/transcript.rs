@@ -11,27 +11,20 @@
 
 use std::fmt::Write as _;
 
+use starttls_protocol::rules::RuleId;
+
 use crate::trace::{Actor, Detail, DiffOp, Direction, Protection, SmtpItem, Step, StepKind, Trace};
 
 fn marker(step: &Step) -> &'static str {
-    let encrypted = match &step.detail {
-        Detail::Wire(view) => {
-            view.records.is_empty()
-                || view
-                    .records
-                    .iter()
-                    .any(|r| r.view == crate::wire::RecordView::Encrypted)
-        }
-        _ => true,
-    };
-    match (step.actor, step.direction, step.tls, encrypted) {
+    let tls_records = matches!(&step.detail, Detail::Wire(view) if !view.records.is_empty());
+    match (step.actor, step.direction, step.tls, tls_records) {
         (Actor::Attacker, ..) => "**",
-        (_, Some(Direction::ClientToServer), false, _) => "->",
-        (_, Some(Direction::ServerToClient), false, _) => "<-",
-        (_, Some(Direction::ClientToServer), true, true) => "~>",
-        (_, Some(Direction::ServerToClient), true, true) => "<~",
-        (_, Some(Direction::ClientToServer), true, false) => "=>",
-        (_, Some(Direction::ServerToClient), true, false) => "<=",
+        (_, Some(Direction::ClientToServer), true, _) => "~>",
+        (_, Some(Direction::ServerToClient), true, _) => "<~",
+        (_, Some(Direction::ClientToServer), false, true) => "=>",
+        (_, Some(Direction::ServerToClient), false, true) => "<=",
+        (_, Some(Direction::ClientToServer), false, false) => "->",
+        (_, Some(Direction::ServerToClient), false, false) => "<-",
         _ if step.violation
             || matches!(step.kind, StepKind::KnowledgeDiscarded | StepKind::Alert) =>
         {
@@ -139,10 +132,15 @@ pub fn render(trace: &Trace, mask: bool) -> String {
         }
         if let Detail::Wire(view) = &step.detail {
             for item in &view.smtp {
+                // Enforcement is what the engine cited as such, not any 530 or 554.
                 if let SmtpItem::Reply {
-                    reply, in_reply_to, ..
+                    reply,
+                    in_reply_to,
+                    rules,
                 } = item
-                    && matches!(reply.code, 530 | 554)
+                    && rules
+                        .iter()
+                        .any(|r| matches!(r, RuleId::Require530 | RuleId::Server554))
                 {
                     let _ = writeln!(
                         out,

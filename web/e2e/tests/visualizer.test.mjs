@@ -375,3 +375,27 @@ test("performance: first interactive render, median step change, transfer size",
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("what each side receives: the attacker's rewrite as deleted and inserted lines; sources and a technical line", async () => {
+  const page = await open("strip-opportunistic");
+  const attacker = await indexOf(page, '[data-actor="attacker"]');
+  await gotoIndex(page, attacker);
+  const deleted = await page.locator('[data-testid="diff-deleted"]').allTextContents();
+  const inserted = await page.locator('[data-testid="diff-inserted"]').allTextContents();
+  assert.ok(deleted.some((t) => t.includes("250 STARTTLS")), `deleted: ${deleted}`);
+  // Dropping the last line forces the attacker to turn the line before it into the final one.
+  assert.ok(inserted.some((t) => t.includes("250 ENHANCEDSTATUSCODES")), `inserted: ${inserted}`);
+  // The scenario names its primary sources.
+  await page.locator('[data-testid="scenario-summary"] summary').click();
+  const sources = await page.locator('[data-testid="scenario-sources"] a').evaluateAll((as) => as.map((a) => a.href));
+  assert.ok(sources.some((h) => h.startsWith("https://www.rfc-editor.org/rfc/rfc3207")), `${sources}`);
+  // A state change keeps its state names on the smaller technical line, not in the main sentence.
+  const change = await indexOf(page, '[data-kind="state-change"]');
+  await gotoIndex(page, change);
+  const technical = await page.locator('[data-testid="step-technical"]').textContent();
+  assert.match(technical, /→/);
+  const main = await page.locator('[data-testid="step-text"]').textContent();
+  assert.doesNotMatch(main, /Await[A-Z]|TlsHandshake/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -209,7 +209,6 @@ fn observer(records: &[DecodedRecord]) -> String {
 pub fn flight(
     actor: Actor,
     direction: Direction,
-    tls: bool,
     wire: &[u8],
     plaintext: Option<&[u8]>,
     records: Vec<DecodedRecord>,
@@ -218,8 +217,9 @@ pub fn flight(
 ) -> FlightStep {
     let who = side(actor);
     let lines = smtp_summary(&smtp);
+    let tls_records = !records.is_empty();
     let kind = if lines.is_empty() {
-        if tls {
+        if tls_records {
             StepKind::TlsFlight
         } else {
             StepKind::Bytes
@@ -235,7 +235,7 @@ pub fn flight(
         .filter(|m| m.name != "application data")
         .cloned()
         .collect();
-    let text = if tls {
+    let text = if tls_records {
         let tls_words = tls_messages(who, &handshake_part);
         match (what.is_empty(), tls_words.is_empty()) {
             (true, _) => format!("The {who} sends {tls_words}."),
@@ -249,12 +249,12 @@ pub fn flight(
     } else {
         format!("The {who} sends {what}.")
     };
-    let attacker_reads = if tls {
+    let attacker_reads = if tls_records {
         format!("{} ({} bytes in all)", observer(&records), wire.len())
     } else {
         format!("everything, in the clear: {}", escape(wire))
     };
-    let technical = tls.then(|| {
+    let technical = tls_records.then(|| {
         format!(
             "{} record{}, {} bytes on the wire",
             records.len(),

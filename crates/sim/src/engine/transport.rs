@@ -111,10 +111,16 @@ impl Engine {
         } else {
             (Vec::new(), Vec::new())
         };
+        // A flight is under TLS when TLS protects some of it: a ClientHello, or a TLS 1.2
+        // ServerHello with its certificate, travels in the clear for anyone to read.
+        let conn_tls = tls;
+        let tls = tls
+            && records
+                .iter()
+                .any(|r| r.view == crate::wire::RecordView::Encrypted);
         let flight = narrate::flight(
             actor,
             direction,
-            tls,
             &wire,
             plaintext.as_deref(),
             records,
@@ -129,7 +135,7 @@ impl Engine {
                 .bytes(wire.clone())
                 .detail(Detail::Wire(Box::new(flight.view))),
         );
-        let wire = self.attack(direction, wire, tls);
+        let wire = self.attack(direction, wire, conn_tls);
         self.queue.push_back(Flight {
             direction,
             bytes: wire,
