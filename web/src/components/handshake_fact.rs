@@ -44,7 +44,7 @@ pub fn HandshakeFactCard() -> Html {
             <>
                 <p class="fact-line">
                     { "A real rustls TLS handshake just ran in this page, between a client and a server in memory: " }
-                    <strong data-testid="handshake-version">{ pretty_version(&fact.version) }</strong>
+                    <strong data-testid="handshake-version">{ &fact.version }</strong>
                     { " with " }
                     <strong data-testid="handshake-suite">{ &fact.suite }</strong>
                     { " over " }
@@ -72,9 +72,4 @@ pub fn HandshakeFactCard() -> Html {
             { body }
         </section>
     }
-}
-
-/// `TLSv1_3` → `TLS 1.3`.
-fn pretty_version(debug_name: &str) -> String {
-    debug_name.replace("TLSv", "TLS ").replace('_', ".")
 }
