@@ -156,7 +156,8 @@ fn quiz_questions_come_from_the_trace() {
             let step = &t.steps[i];
             assert!(
                 (step.actor == Actor::Server && step.kind == StepKind::Reply)
-                    || (step.actor == Actor::Client && step.kind == StepKind::Decision)
+                    || (step.actor == Actor::Client
+                        && matches!(step.kind, StepKind::Decision | StepKind::StateChange))
             );
         }
     }

@@ -47,7 +47,7 @@ fn set_overrides_a_policy() {
     assert!(!out.contains("STARTTLS  [PIPELINE-LAST]"), "{out}");
     assert!(
         out.contains(
-            "=== outcome: The client is done: message delivered to bob@example.test in the clear."
+            "=== outcome: The client is done: the server accepted its message for bob@example.test in the clear."
         ),
         "{out}"
     );

@@ -270,7 +270,16 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
         }
         R::CertName => {
             matches!(c.client_event(), Some(ClientEvent::SecurityDecision { .. }))
-                || matches!(c.tls_note(), Some(TlsNote::CertificateFinding { .. }))
+                || matches!(
+                    c.tls_note(),
+                    Some(
+                        TlsNote::CertificateFinding { .. }
+                            | TlsNote::Refused {
+                                certificate: true,
+                                ..
+                            }
+                    )
+                )
         }
         R::Reset => {
             st == Some(ST::TlsEstablished) || ct == Some(CT::TlsEstablished) || c.broken(R::Reset)
@@ -279,18 +288,28 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
             matches!(
                 c.server_event(),
                 Some(
-                    ServerEvent::KnowledgeDiscarded { .. }
+                    ServerEvent::StartTls {
+                        discard_at_handshake: true,
+                        ..
+                    } | ServerEvent::KnowledgeDiscarded { .. }
+
                         | ServerEvent::KnowledgeKept { .. }
                         | ServerEvent::PlaintextDiscarded { .. }
                         | ServerEvent::PlaintextRetained { .. }
                 )
             ) || (!c.to_client() && c.attacker_appends_after(is_starttls_line))
+                // A vulnerable server running what the attacker injected.
+                || (c.step.violation
+                    && matches!(c.server_event(), Some(ServerEvent::CommandReceived { .. })))
         }
         R::ClientDiscard => {
             matches!(
                 c.client_event(),
                 Some(
-                    ClientEvent::KnowledgeDiscarded { .. }
+                    ClientEvent::StartTls {
+                        discard_at_handshake: true,
+                        ..
+                    } | ClientEvent::KnowledgeDiscarded { .. }
                         | ClientEvent::KnowledgeKept { .. }
                         | ClientEvent::PlaintextDiscarded { .. }
                         | ClientEvent::PlaintextRetained { .. }
@@ -298,6 +317,9 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
             ) || (c.to_client()
                 && c.diff()
                     .is_some_and(|d| d.iter().any(|l| l.op != DiffOp::Same)))
+                // A vulnerable client reading what the attacker injected.
+                || (c.step.violation
+                    && matches!(c.client_event(), Some(ClientEvent::ReplyReceived { .. })))
         }
         R::ClientEhloAgain => {
             ct == Some(CT::TlsEstablished)
@@ -334,9 +356,16 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
                 )
                 || st == Some(ST::Starttls220UnderTls)
                 || c.broken(R::NoTlsTwice)
+                || matches!(
+                    c.client_event(),
+                    Some(ClientEvent::StarttlsAdvertisedUnderTls { .. })
+                )
                 || matches!(c.tls_note(), Some(TlsNote::NestedHandshake))
         }
-        R::BothKnowTls => matches!(c.tls_note(), Some(TlsNote::Established { .. })),
+        R::BothKnowTls => {
+            matches!(c.tls_note(), Some(TlsNote::Established { .. }))
+                || (c.step.tls && reply.is_some_and(|(_, v)| v == Some(Verb::StartTls)))
+        }
         R::StripDefense => {
             !c.step.tls
                 && (matches!(

@@ -97,8 +97,10 @@ pub enum Protection {
     Cleartext,
     /// Encrypted under the handshake traffic keys (TLS 1.3, RFC 8446 §7.1).
     HandshakeKeys,
-    /// Encrypted under the application traffic keys (or TLS 1.2's session keys).
+    /// Encrypted under the TLS 1.3 application traffic keys (RFC 8446 §7.1).
     ApplicationKeys,
+    /// Encrypted under the keys a TLS 1.2 handshake negotiated (after ChangeCipherSpec).
+    NegotiatedKeys,
     /// A cleartext dummy with no meaning (TLS 1.3 middlebox compatibility, RFC 8446 App. D.4).
     Dummy,
 }
@@ -201,6 +203,9 @@ pub enum TlsNote {
     Refused {
         /// In words.
         error: String,
+        /// It refused the peer's certificate.
+        #[serde(default)]
+        certificate: bool,
         /// The alert received, if that was the error.
         alert_received: Option<String>,
         /// Whether the handshake was still running.

@@ -66,7 +66,8 @@ fn lines(step: &Step) -> Vec<(String, String)> {
                 Protection::Cleartext => m.name.clone(),
                 Protection::Dummy => format!("{} (dummy)", m.name),
                 Protection::HandshakeKeys => format!("{} (handshake keys)", m.name),
-                Protection::ApplicationKeys => format!("{} (session keys)", m.name),
+                Protection::ApplicationKeys => format!("{} (application traffic keys)", m.name),
+                Protection::NegotiatedKeys => format!("{} (negotiated keys)", m.name),
             })
             .collect();
         if !handshake.is_empty() {
@@ -142,16 +143,29 @@ pub fn render(trace: &Trace, mask: bool) -> String {
                         .iter()
                         .any(|r| matches!(r, RuleId::Require530 | RuleId::Server554))
                 {
-                    let _ = writeln!(
-                        out,
-                        "!! {} enforced: {} refused with {}{}",
-                        reply.code,
-                        in_reply_to
-                            .map(|v| v.to_string())
-                            .unwrap_or_else(|| "the command".into()),
+                    let rule = if rules.contains(&RuleId::Require530) {
+                        RuleId::Require530
+                    } else {
+                        RuleId::Server554
+                    };
+                    let verb = in_reply_to
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "the command".into());
+                    let code = format!(
+                        "{}{}",
                         reply.code,
                         reply.enhanced.map(|e| format!(" {e}")).unwrap_or_default()
                     );
+                    let _ = match rule {
+                        RuleId::Require530 => writeln!(
+                            out,
+                            "!! Before TLS the server refuses {verb} with {code}.  [{rule}]"
+                        ),
+                        _ => writeln!(
+                            out,
+                            "!! The server refuses {verb} with {code}, as it will every command but QUIT.  [{rule}]"
+                        ),
+                    };
                 }
             }
         }
@@ -162,9 +176,21 @@ pub fn render(trace: &Trace, mask: bool) -> String {
         "=== outcome: {}",
         match &o.client {
             Some(c) => crate::engine::narrate::outcome(c),
-            None => "the client did not finish".into(),
+            None => "The client did not finish: the connection was lost.".into(),
         }
     );
+    // What the server did, which the client may not know (an injected transaction, say).
+    for (reverse_path, under_tls) in &o.accepted {
+        let _ = writeln!(
+            out,
+            "=== the server queued a message from <{reverse_path}> {}",
+            if *under_tls {
+                "under TLS"
+            } else {
+                "in the clear"
+            }
+        );
+    }
     out
 }
 

@@ -100,6 +100,11 @@ fn transcripts_use_the_swaks_like_markers() {
     let happy = Engine::simulate(&scenario::find("happy-path").unwrap()).unwrap();
     let text = transcript::render(&happy, false);
     assert!(text.contains("\n-> EHLO client.example.org\n"), "{text}");
+    // The ClientHello travels in the clear: a TLS record, not a flight under TLS.
+    assert!(
+        text.contains("\n=> The client sends ClientHello in the clear."),
+        "{text}"
+    );
     assert!(
         text.contains("\n<- 250 STARTTLS  [EXT-KEYWORD]\n"),
         "{text}"
@@ -114,7 +119,7 @@ fn transcripts_use_the_swaks_like_markers() {
     let required = Engine::simulate(&scenario::find("tls-required-530").unwrap()).unwrap();
     assert!(
         transcript::render(&required, false)
-            .contains("!! 530 enforced: MAIL refused with 530 5.7.0")
+            .contains("!! Before TLS the server refuses MAIL with 530 5.7.0.  [REQUIRE-530]")
     );
 }
 

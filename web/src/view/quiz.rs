@@ -2,7 +2,7 @@
 //! decision, "what does the client do now?". Each question has 3 or 4 plausible choices and
 //! cites the rules of its step in the feedback.
 
-use starttls_protocol::client::{ClientEvent, TlsFallback};
+use starttls_protocol::client::ClientEvent;
 use starttls_protocol::command::Verb;
 use starttls_protocol::reply::Reply;
 use starttls_protocol::rules::RuleId;
@@ -104,23 +104,36 @@ impl Decision {
 }
 
 fn client_decision(step: &Step) -> Option<Decision> {
-    if step.actor != Actor::Client || step.kind != StepKind::Decision {
+    use starttls_protocol::client::{ClientTrigger as T, Next};
+    if step.actor != Actor::Client
+        || !matches!(step.kind, StepKind::Decision | StepKind::StateChange)
+    {
         return None;
     }
     let Detail::Client(event) = &step.detail else {
         return None;
     };
+    // The engine's own decision: the table row the client took, or its judgement.
     Some(match event.as_ref() {
-        ClientEvent::StartTls { .. } => Decision::StartHandshake,
+        ClientEvent::StateChanged { on, .. } => match on {
+            T::Starttls220 => Decision::StartHandshake,
+            T::StarttlsNotAdvertised(Next::Quit)
+            | T::HeloWithoutStarttls(Next::Quit)
+            | T::Starttls454(Next::Quit)
+            | T::Starttls454Required
+            | T::StarttlsRefused(Next::Quit)
+            | T::StarttlsRefusedRequired => Decision::QuitNoTls,
+            T::StarttlsNotAdvertised(_)
+            | T::HeloWithoutStarttls(_)
+            | T::Starttls454(_)
+            | T::StarttlsRefused(_) => Decision::ContinueClear,
+            T::TlsFailed | T::TlsCouldNotStart => Decision::AbortHandshake,
+            _ => return None,
+        },
         ClientEvent::SecurityDecision { verdict, .. } => match verdict {
             SecurityVerdict::Insufficient { .. } => Decision::Insufficient,
             _ => Decision::Accept,
         },
-        ClientEvent::TlsNotUsed { decision, .. } => match decision {
-            TlsFallback::ContinueInClear => Decision::ContinueClear,
-            TlsFallback::Quit => Decision::QuitNoTls,
-        },
-        ClientEvent::TlsFailed { .. } => Decision::AbortHandshake,
         ClientEvent::StarttlsAdvertisedUnderTls { .. } => Decision::IgnoreStarttls,
         _ => return None,
     })

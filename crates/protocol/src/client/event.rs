@@ -116,6 +116,9 @@ pub enum ClientEvent {
     StartTls {
         /// Plaintext received after the `220` so far.
         buffered_plaintext: ByteRange,
+        /// Whether the client will discard it at the handshake (`false` only under the
+        /// teaching toggle that reads replies buffered after the 220).
+        discard_at_handshake: bool,
     },
     /// The client judged the TLS session ([`RuleId::DecideAfter`](crate::rules::RuleId::DecideAfter), [`RuleId::CertName`](crate::rules::RuleId::CertName)).
     SecurityDecision {

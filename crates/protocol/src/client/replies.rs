@@ -54,7 +54,7 @@ impl Client {
                             if under_tls && ehlo.has("STARTTLS") {
                                 self.events
                                     .push_back(ClientEvent::StarttlsAdvertisedUnderTls {
-                                        rules: vec![R::NoStarttlsAfter],
+                                        rules: vec![R::NoStarttlsAfter, R::NoTlsTwice],
                                     });
                             }
                             self.ehlo = Some(self.learnt(ehlo));
@@ -201,7 +201,7 @@ impl Client {
         });
         if decision == TlsFallback::Quit {
             let outcome = ClientOutcome::TlsUnavailable {
-                reason: "TLS is required but the server did not advertise STARTTLS".into(),
+                reason: "the EHLO reply it received does not list STARTTLS".into(),
             };
             self.quit(outcome, missing(Next::Quit));
             return;
@@ -222,6 +222,7 @@ impl Client {
             let range = self.inbox.pending_range();
             self.events.push_back(ClientEvent::StartTls {
                 buffered_plaintext: range,
+                discard_at_handshake: !self.policy.teaching.accept_replies_buffered_after_220,
             });
             return;
         }

@@ -172,7 +172,7 @@ impl Server {
                     EnhancedStatus::new(5, 5, 1),
                     "Bad sequence of commands: TLS already active",
                     verb,
-                    vec![R::NoTlsTwice, R::SmtpReplyCodes],
+                    vec![R::NoTlsTwice, R::BothKnowTls, R::SmtpReplyCodes],
                 ),
                 SecondStarttlsReply::Postfix554 => self.send(
                     Reply::new(
@@ -181,7 +181,7 @@ impl Server {
                         "Error: TLS already active",
                     ),
                     verb,
-                    vec![R::NoTlsTwice, R::Esc2034],
+                    vec![R::NoTlsTwice, R::BothKnowTls, R::Esc2034],
                 ),
                 SecondStarttlsReply::OpenSmtpd503 => self.send(
                     Reply::new(
@@ -190,7 +190,7 @@ impl Server {
                         "Invalid command: Channel already secured",
                     ),
                     verb,
-                    vec![R::NoTlsTwice, R::Esc2034],
+                    vec![R::NoTlsTwice, R::BothKnowTls, R::SmtpReplyCodes, R::Esc2034],
                 ),
                 // aiosmtpd's smtp_STARTTLS has no check for an active TLS session: it
                 // answers 220 again, without an enhanced code. RFC 3207 names no reply here.
@@ -252,6 +252,7 @@ impl Server {
         let range = self.inbox.pending_range();
         self.events.push_back(ServerEvent::StartTls {
             buffered_plaintext: range,
+            discard_at_handshake: !self.policy.teaching.process_plaintext_after_starttls,
         });
     }
 

@@ -61,6 +61,9 @@ pub enum ServerEvent {
     StartTls {
         /// Plaintext received after the STARTTLS line so far.
         buffered_plaintext: ByteRange,
+        /// Whether the server will discard it at the handshake (`false` only under the
+        /// CVE-2011-0411 teaching toggle).
+        discard_at_handshake: bool,
     },
     /// The server judged the TLS session ([`RuleId::DecideAfter`](crate::rules::RuleId::DecideAfter)).
     SecurityDecision {

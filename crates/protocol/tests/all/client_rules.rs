@@ -369,7 +369,7 @@ fn rule_no_starttls_after_client_flags_it_and_ignores_it() {
     let _ = c.take_outgoing();
     let (out, events) = hear(&mut c, &ehlo_reply(&["STARTTLS", "PIPELINING"]));
     assert!(events.iter().any(|e| matches!(e,
-        ClientEvent::StarttlsAdvertisedUnderTls { rules } if rules == &vec![RuleId::NoStarttlsAfter])));
+        ClientEvent::StarttlsAdvertisedUnderTls { rules } if rules == &vec![RuleId::NoStarttlsAfter, RuleId::NoTlsTwice])));
     assert!(out.starts_with("MAIL FROM:"), "{out}");
 }
 

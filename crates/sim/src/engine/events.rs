@@ -64,6 +64,23 @@ impl Engine {
                 {
                     self.outcome.injected_command_run = true;
                 }
+                if self.injected_pending.0 > 0 {
+                    // Retained plaintext is read first after the handshake: this is the
+                    // attacker's command, run as if the client had sent it under TLS.
+                    self.injected_pending.0 -= 1;
+                    self.push(
+                        NewStep::new(
+                            Actor::Server,
+                            StepKind::Command,
+                            narrate::injected_command_run(line.trim_end()),
+                        )
+                        .tls(tls)
+                        .rules(vec![starttls_protocol::rules::RuleId::ServerDiscard])
+                        .violation()
+                        .detail(Detail::Server(Box::new(event.clone()))),
+                    );
+                    return Ok(());
+                }
                 if self.folds(Direction::ClientToServer, *under_tls, &line) {
                     return Ok(());
                 }
@@ -95,15 +112,16 @@ impl Engine {
                     );
                     let _ = self
                         .server
-                        .tls_failed("a TLS handshake inside TLS is not supported");
+                        .tls_failed("the simulation cannot run a TLS handshake inside TLS");
                     return Ok(());
                 }
             }
+            ServerEvent::PlaintextRetained { broken_rule, .. } => {
+                self.outcome.rules_broken.push(*broken_rule);
+                self.injected_pending.0 = self.injected_counts.0;
+            }
             ServerEvent::RuleBroken { rule, .. }
             | ServerEvent::KnowledgeKept {
-                broken_rule: rule, ..
-            }
-            | ServerEvent::PlaintextRetained {
                 broken_rule: rule, ..
             } => self.outcome.rules_broken.push(*rule),
             ServerEvent::MessageAccepted {
@@ -117,8 +135,9 @@ impl Engine {
             }
             ServerEvent::Closed { .. } | ServerEvent::TlsFailed { .. } => {
                 self.flush_server()?;
-                self.push_event_step(Actor::Server, tls, Detail::Server(Box::new(event.clone())));
+                // close_notify goes out before the connection is closed (RFC 8446 §6.1).
                 self.close_notify(Side::Server)?;
+                self.push_event_step(Actor::Server, tls, Detail::Server(Box::new(event.clone())));
                 self.peer(Side::Server).dead = true;
                 return Ok(());
             }
@@ -157,6 +176,26 @@ impl Engine {
                 {
                     self.outcome.injected_reply_read = true;
                 }
+                if self.injected_pending.1 > 0 {
+                    self.injected_pending.1 -= 1;
+                    let last = self.injected_pending.1 == 0;
+                    self.push(
+                        NewStep::new(
+                            Actor::Client,
+                            StepKind::Reply,
+                            narrate::injected_reply_read(
+                                &reply.lines.join(" / "),
+                                reply.code,
+                                last,
+                            ),
+                        )
+                        .tls(tls)
+                        .rules(vec![starttls_protocol::rules::RuleId::ClientDiscard])
+                        .violation()
+                        .detail(Detail::Client(Box::new(event.clone()))),
+                    );
+                    return Ok(());
+                }
                 if self.folds(Direction::ServerToClient, *under_tls, &wire) {
                     return Ok(());
                 }
@@ -185,17 +224,18 @@ impl Engine {
                         .violation()
                         .detail(Detail::Tls(Box::new(TlsNote::NestedHandshake))),
                     );
-                    let _ = self
-                        .client
-                        .tls_could_not_start("a TLS handshake inside TLS is not supported");
+                    let _ = self.client.tls_could_not_start(
+                        "the simulation cannot run a TLS handshake inside TLS",
+                    );
                     return Ok(());
                 }
             }
+            ClientEvent::PlaintextRetained { broken_rule, .. } => {
+                self.outcome.rules_broken.push(*broken_rule);
+                self.injected_pending.1 = self.injected_counts.1;
+            }
             ClientEvent::RuleBroken { rule, .. }
             | ClientEvent::KnowledgeKept {
-                broken_rule: rule, ..
-            }
-            | ClientEvent::PlaintextRetained {
                 broken_rule: rule, ..
             } => self.outcome.rules_broken.push(*rule),
             ClientEvent::StarttlsAdvertisedUnderTls { .. } => {
@@ -203,8 +243,8 @@ impl Engine {
             }
             ClientEvent::Finished { .. } => {
                 self.flush_client()?;
-                self.push_event_step(Actor::Client, tls, Detail::Client(Box::new(event.clone())));
                 self.close_notify(Side::Client)?;
+                self.push_event_step(Actor::Client, tls, Detail::Client(Box::new(event.clone())));
                 self.peer(Side::Client).dead = true;
                 return Ok(());
             }

@@ -123,6 +123,10 @@ pub struct Engine {
     delivering: Option<(Direction, bool, String)>,
     injected_commands: Vec<String>,
     injected_replies: Vec<String>,
+    /// How many commands, and replies, the attacker's payload holds.
+    injected_counts: (usize, usize),
+    /// Commands, and replies, of the payload a vulnerable side has still to read.
+    injected_pending: (usize, usize),
     /// Set while the server's flight carrying its 220 to STARTTLS is emitted.
     sending_220: bool,
     key_log: std::sync::Arc<tls::KeyLogRecorder>,
@@ -154,6 +158,17 @@ impl Engine {
             .map_err(|e| SimError::Config(format!("server: {e}")))?;
         let client = Client::new(scenario.client.clone(), scenario.script.clone())
             .map_err(|e| SimError::Config(format!("client: {e}")))?;
+        let injected_counts = match &scenario.attacker {
+            Attack::InjectCommands { payload } => (split_lines(payload).len(), 0),
+            Attack::InjectReplies { payload } => (
+                0,
+                split_lines(payload)
+                    .iter()
+                    .filter(|l| l.len() >= 4 && l.as_bytes()[3] == b' ')
+                    .count(),
+            ),
+            _ => (0, 0),
+        };
         let (injected_commands, injected_replies) = match &scenario.attacker {
             Attack::InjectCommands { payload } => (split_lines(payload), Vec::new()),
             Attack::InjectReplies { payload } => (Vec::new(), split_lines(payload)),
@@ -200,6 +215,8 @@ impl Engine {
             delivering: None,
             injected_commands,
             injected_replies,
+            injected_counts,
+            injected_pending: (0, 0),
             sending_220: false,
             key_log: Default::default(),
             steps: Vec::new(),

@@ -48,13 +48,23 @@ fn provenance(p: Provenance) -> &'static str {
 
 /// "The client learns …".
 pub fn learnt(actor: Actor, item: &KnowledgeItem) -> String {
-    format!(
-        "The {} learns {} {}: {}",
-        side(actor),
-        key_name(item.key),
-        provenance(item.provenance),
-        item.value
-    )
+    let who = side(actor);
+    let how = provenance(item.provenance);
+    match item.key {
+        KnowledgeKey::BufferedInput => format!(
+            "The {who} now holds, unread in its input buffer, bytes that arrived {how}: {}",
+            item.value
+        ),
+        KnowledgeKey::Extensions => match item.value.split_once(": ") {
+            Some((host, list)) => format!("The {who} learns, {how}, that {host} offers {list}."),
+            None => format!("The {who} learns, {how}, that the server offers no extension."),
+        },
+        _ => format!(
+            "The {who} learns {} {how}: {}",
+            key_name(item.key),
+            item.value
+        ),
+    }
 }
 
 /// A flight's step: its kind, its sentence and its wire view.
@@ -134,8 +144,15 @@ pub fn tls_messages(who: &str, messages: &[TlsMessage]) -> String {
     let app = names_with(messages, Protection::ApplicationKeys);
     if !app.is_empty() {
         parts.push(format!(
-            "{}, encrypted under the session keys",
+            "{}, encrypted under the {who}'s application traffic keys",
             and_list(&app)
+        ));
+    }
+    let negotiated = names_with(messages, Protection::NegotiatedKeys);
+    if !negotiated.is_empty() {
+        parts.push(format!(
+            "{}, encrypted under the newly negotiated keys",
+            and_list(&negotiated)
         ));
     }
     and_list(&parts)
@@ -240,9 +257,9 @@ pub fn flight(
         match (what.is_empty(), tls_words.is_empty()) {
             (true, _) => format!("The {who} sends {tls_words}."),
             (false, true) => format!("Under TLS, the {who} sends {what}."),
-            (false, false) => format!(
-                "The {who} sends {tls_words}; right behind it, encrypted under the session keys, {what}."
-            ),
+            (false, false) => {
+                format!("The {who} sends {tls_words}; right behind it, encrypted, {what}.")
+            }
         }
     } else if what.is_empty() {
         format!("The {who} sends {} bytes: {}", wire.len(), escape(wire))
@@ -316,6 +333,26 @@ pub fn injected(bytes: &[u8]) -> String {
     )
 }
 
+/// A vulnerable server runs a command the attacker injected in the clear.
+pub fn injected_command_run(line: &str) -> String {
+    format!(
+        "The server runs the attacker's {line}, written in the clear before the handshake, as if the client had sent it under TLS."
+    )
+}
+
+/// A vulnerable client reads a reply the attacker injected in the clear.
+pub fn injected_reply_read(text: &str, code: u16, last: bool) -> String {
+    let mut s = format!(
+        "The client reads the attacker's {code} {text}, written in the clear before the handshake, as if the server had sent it under TLS."
+    );
+    if last {
+        s.push_str(
+            " From here on it is out of step: it takes each real reply for the answer to a later command.",
+        );
+    }
+    s
+}
+
 /// A side sees its peer close the connection.
 pub fn peer_closed(actor: Actor) -> String {
     match actor {
@@ -337,8 +374,19 @@ pub fn nested_handshake(actor: Actor) -> String {
 
 /// A side's handshake completed.
 pub fn tls_established(actor: Actor, s: &starttls_protocol::tls::TlsSummary) -> String {
+    // In TLS 1.3 the client sends its Finished last; in TLS 1.2 the server does.
+    let own_finished_pending = matches!(
+        (actor, s.version),
+        (Actor::Client, starttls_protocol::tls::TlsVersion::Tls13)
+            | (Actor::Server, starttls_protocol::tls::TlsVersion::Tls12)
+    );
+    let lead = if own_finished_pending {
+        "has checked its peer's Finished, so its handshake is done (its own Finished goes out in its next flight)"
+    } else {
+        "has checked its peer's Finished, so its handshake is complete"
+    };
     format!(
-        "The {}'s TLS handshake is complete: {}, cipher suite {}{}. From here on it knows TLS is active.",
+        "The {} {lead}: {}, cipher suite {}{}. From here on it knows TLS is active.",
         side(actor),
         s.version,
         s.cipher_suite,
@@ -382,7 +430,8 @@ pub fn tls_error(e: &rustls::Error) -> String {
         E::InvalidCertificate(c) => certificate_problem(c),
         E::AlertReceived(a) => format!("the peer sent the alert {}", crate::names::alert(*a)),
         E::DecryptError => {
-            "a record failed to decrypt: it was altered on the wire (bad_record_mac)".into()
+            "a record failed to decrypt, so it was altered on the wire: the alert is bad_record_mac"
+                .into()
         }
         E::PeerIncompatible(_) => {
             "the two sides have no TLS version or cipher suite in common".into()
@@ -479,7 +528,7 @@ pub fn outcome(o: &ClientOutcome) -> String {
             accepted,
             ..
         } => format!(
-            "The client is done: message delivered to {} {}.",
+            "The client is done: the server accepted its message for {} {}.",
             accepted.join(", "),
             if *under_tls {
                 "under TLS"
@@ -502,7 +551,7 @@ pub fn outcome(o: &ClientOutcome) -> String {
             format!("The client quits: it requires TLS and cannot have it ({reason}).")
         }
         ClientOutcome::TlsFailed { reason } => {
-            format!("The client's session ends: the TLS handshake failed ({reason}).")
+            format!("The client's session ends without TLS: {reason}.")
         }
         ClientOutcome::Aborted { reason } => format!("The client aborts: {reason}."),
     }
@@ -531,7 +580,7 @@ fn forgets(who: &str, item: &KnowledgeItem, rules: &[RuleId]) -> Narration {
 /// A teaching toggle makes a side keep an item it must forget.
 fn keeps(who: &str, item: &KnowledgeItem, broken: RuleId) -> Narration {
     let text = format!(
-        "Against the rules (a teaching toggle), the {who} keeps {} it learnt in the clear: {}.",
+        "Against the rules (this {who} is deliberately non-compliant here), it keeps {} it learnt in the clear: {}.",
         key_name(item.key),
         item.value
     );
@@ -542,7 +591,7 @@ fn keeps(who: &str, item: &KnowledgeItem, broken: RuleId) -> Narration {
 fn breaks(who: &str, rule: RuleId, detail: &str) -> Narration {
     n(
         StepKind::Decision,
-        format!("Against the rules (a teaching toggle), the {who} errs: {detail}."),
+        format!("Against the rules (this {who} is deliberately non-compliant here): {detail}."),
         vec![rule],
         true,
     )
@@ -585,21 +634,21 @@ fn client_change(on: ClientTrigger) -> Option<String> {
             "The client reads 220: it must start the TLS handshake now, before any other command.".into()
         }
         T::Starttls454(Next::Quit) => {
-            "The server answered 454: TLS is not available right now. By its local policy the client gives up for now and sends QUIT.".into()
+            "The client reads 454 to its STARTTLS: TLS is not available right now. By its local policy the client gives up for now and sends QUIT.".into()
         }
         T::Starttls454(next) => format!(
-            "The server answered 454: TLS is not available right now. By its local policy the client goes on in the clear with {}.",
+            "The client reads 454 to its STARTTLS: TLS is not available right now. By its local policy the client goes on in the clear with {}.",
             then(next)
         ),
         T::Starttls454Required => {
-            "The server answered 454: TLS is not available right now. This client requires TLS, so it sends QUIT rather than the mail in the clear.".into()
+            "The client reads 454 to its STARTTLS: TLS is not available right now. This client requires TLS, so it sends QUIT rather than the mail in the clear.".into()
         }
         T::StarttlsRefused(next) => format!(
-            "The server refused STARTTLS. Using TLS only when it can, the client goes on in the clear with {}.",
+            "The client's STARTTLS was refused. Using TLS only when it can, the client goes on in the clear with {}.",
             then(next)
         ),
         T::StarttlsRefusedRequired => {
-            "The server refused STARTTLS and this client requires TLS: it sends QUIT rather than the mail in the clear.".into()
+            "The client's STARTTLS was refused, and this client requires TLS: it sends QUIT rather than the mail in the clear.".into()
         }
         T::SecondStarttlsRefused(next) => format!(
             "The server refused the second STARTTLS; the client carries on under the TLS session it has, with {}.",
@@ -612,7 +661,7 @@ fn client_change(on: ClientTrigger) -> Option<String> {
             "The TLS session is not good enough for this client, so its first and only command under TLS is QUIT.".into()
         }
         T::TlsFailed => {
-            "The handshake started and failed, so this connection cannot carry mail. Whether to retry later, elsewhere or in the clear is the client's local policy.".into()
+            "The handshake started and failed, so this connection cannot carry mail. Whether to retry later, elsewhere, or (if its policy allows) in the clear is the client's local policy.".into()
         }
         T::TlsCouldNotStart => {
             "The client cannot start the handshake, so it aborts the connection without sending any other command.".into()
@@ -635,7 +684,7 @@ fn server_change(on: ServerTrigger) -> Option<String> {
     use ServerTrigger as T;
     Some(match on {
         T::Starttls220 => {
-            "Having answered 220, the server reads the next bytes as the TLS handshake, not as SMTP commands.".into()
+            "The server answers 220 to STARTTLS: from now on it reads the next bytes as the TLS handshake, not as SMTP commands.".into()
         }
         T::Starttls220UnderTls => {
             "Although TLS is already active, the server answers 220 to the new STARTTLS.".into()
@@ -685,19 +734,30 @@ fn held(
     after: &str,
     range: &starttls_protocol::knowledge::ByteRange,
     role: &str,
+    discard: Option<RuleId>,
 ) -> Narration {
     let len = range.end - range.start;
     if len == 0 {
         return skipped();
     }
-    n(
-        StepKind::Decision,
-        format!(
-            "{len} bytes of plaintext arrived after {after}, before the handshake: the {who} holds them and will not {role}."
+    match discard {
+        Some(rule) => n(
+            StepKind::Decision,
+            format!(
+                "{len} bytes of plaintext arrived after {after}, before the handshake: the {who} holds them unread, will not {role}, and will discard them once TLS is up."
+            ),
+            vec![rule],
+            false,
         ),
-        Vec::new(),
-        false,
-    )
+        None => n(
+            StepKind::Decision,
+            format!(
+                "{len} bytes of plaintext arrived after {after}, before the handshake: the {who} keeps them in its input buffer."
+            ),
+            Vec::new(),
+            false,
+        ),
+    }
 }
 
 fn server(e: &ServerEvent) -> Narration {
@@ -725,7 +785,11 @@ fn server(e: &ServerEvent) -> Narration {
         ),
         E::ReplySent { reply, rules, .. } => n(
             StepKind::Reply,
-            format!("The server replies {} {}.", reply.code, reply.text()),
+            format!(
+                "The server replies {} {}.",
+                reply.code,
+                reply.lines.join(" / ")
+            ),
             rules.clone(),
             false,
         ),
@@ -750,11 +814,15 @@ fn server(e: &ServerEvent) -> Narration {
                 m.table_says.map(|s| s.as_str()).unwrap_or("nothing")
             ),
         ),
-        E::StartTls { buffered_plaintext } => held(
+        E::StartTls {
+            buffered_plaintext,
+            discard_at_handshake,
+        } => held(
             "server",
             "STARTTLS",
             buffered_plaintext,
             "run them as commands",
+            discard_at_handshake.then_some(RuleId::ServerDiscard),
         ),
         E::SecurityDecision { verdict: v, rules } => n(
             StepKind::Decision,
@@ -808,7 +876,11 @@ fn server(e: &ServerEvent) -> Narration {
             StepKind::Decision,
             format!(
                 "The server accepts a message from <{reverse_path}> for {} {}.",
-                recipients.join(", "),
+                recipients
+                    .iter()
+                    .map(|r| format!("<{r}>"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if *under_tls {
                     "under TLS"
                 } else {
@@ -848,7 +920,7 @@ fn client(e: &ClientEvent) -> Narration {
             format!(
                 "The client reads the reply {} {} {}.",
                 reply.code,
-                reply.text(),
+                reply.lines.join(" / "),
                 if *under_tls {
                     "as if it came under TLS"
                 } else {
@@ -893,11 +965,15 @@ fn client(e: &ClientEvent) -> Narration {
                     .unwrap_or("nothing")
             ),
         ),
-        E::StartTls { buffered_plaintext } => held(
+        E::StartTls {
+            buffered_plaintext,
+            discard_at_handshake,
+        } => held(
             "client",
             "the 220",
             buffered_plaintext,
             "read them as replies",
+            discard_at_handshake.then_some(RuleId::ClientDiscard),
         ),
         E::SecurityDecision { verdict: v, rules } => n(
             StepKind::Decision,
@@ -918,7 +994,7 @@ fn client(e: &ClientEvent) -> Narration {
         } => n(
             StepKind::KnowledgeDiscarded,
             format!(
-                "Against the rules (a teaching toggle), the client keeps the bytes that arrived after the 220 and will read them as replies given under TLS: {bytes}"
+                "Against the rules (this client is deliberately non-compliant here), it keeps the bytes that arrived after the 220 and will read them as replies given under TLS: {bytes}"
             ),
             vec![*broken_rule],
             true,

@@ -335,6 +335,7 @@ impl Engine {
         let during_handshake = !self.peers[side as usize].tls_reported;
         let actor = side.actor();
         let worded = narrate::tls_error(&error);
+        let certificate = matches!(error, rustls::Error::InvalidCertificate(_));
         self.push(
             NewStep::new(
                 actor,
@@ -342,7 +343,13 @@ impl Engine {
                 narrate::tls_refused(actor, &worded, alert_received.is_some()),
             )
             .tls(true)
+            .rules(if certificate {
+                vec![starttls_protocol::rules::RuleId::CertName]
+            } else {
+                Vec::new()
+            })
             .detail(Detail::Tls(Box::new(TlsNote::Refused {
+                certificate,
                 error: worded.clone(),
                 alert_received: alert_received.clone(),
                 during_handshake,

@@ -46,7 +46,22 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
         .any(|r| matches!(r.view, RecordView::ServerHello { .. }));
     let mut after_ccs = false;
     let mut named_group = false;
-    for r in records {
+    let app = if cx.tls13 {
+        ApplicationKeys
+    } else {
+        NegotiatedKeys
+    };
+    // After an error, rustls's alert is the last record it queued before any SMTP text.
+    let alert_at = cx
+        .alerting
+        .then(|| {
+            records.iter().rposition(|r| {
+                r.view == RecordView::Encrypted
+                    && r.header.offset + 5 + usize::from(r.header.length) <= cx.before_text
+            })
+        })
+        .flatten();
+    for (i, r) in records.iter().enumerate() {
         let before_text = r.header.offset + 5 + usize::from(r.header.length) <= cx.before_text;
         match &r.view {
             RecordView::ClientHello { .. } => out.push(msg("ClientHello", Cleartext)),
@@ -69,20 +84,16 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
                 out.push(msg(&format!("alert {description}"), Cleartext))
             }
             RecordView::Malformed { .. } => out.push(msg("malformed record", Cleartext)),
-            RecordView::Encrypted if !before_text => {
-                out.push(msg("application data", ApplicationKeys))
-            }
-            RecordView::Encrypted if cx.alerting => {
+            RecordView::Encrypted if !before_text => out.push(msg("application data", app)),
+            RecordView::Encrypted if alert_at == Some(i) => {
                 let keys = if cx.tls13 && !cx.established {
                     HandshakeKeys
                 } else {
-                    ApplicationKeys
+                    app
                 };
                 out.push(msg("a fatal alert", keys));
             }
-            RecordView::Encrypted if cx.closing => {
-                out.push(msg("alert close_notify", ApplicationKeys))
-            }
+            RecordView::Encrypted if cx.closing => out.push(msg("alert close_notify", app)),
             RecordView::Encrypted if cx.tls13 && !cx.from_client && has_server_hello => {
                 if !named_group {
                     named_group = true;
@@ -99,9 +110,14 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
                 if !named_group {
                     named_group = true;
                     if cx.certificate_request {
-                        out.push(msg("Certificate", HandshakeKeys));
                         if cx.client_certificate {
+                            out.push(msg("Certificate", HandshakeKeys));
                             out.push(msg("CertificateVerify", HandshakeKeys));
+                        } else {
+                            out.push(msg(
+                                "Certificate (empty: no client certificate)",
+                                HandshakeKeys,
+                            ));
                         }
                     }
                     out.push(msg("Finished", HandshakeKeys));
@@ -115,10 +131,8 @@ pub fn name_messages(records: &[DecodedRecord], cx: &FlightContext) -> Vec<TlsMe
                     }
                 }
             }
-            RecordView::Encrypted if !cx.tls13 && after_ccs => {
-                out.push(msg("Finished", ApplicationKeys))
-            }
-            RecordView::Encrypted => out.push(msg("encrypted record", ApplicationKeys)),
+            RecordView::Encrypted if !cx.tls13 && after_ccs => out.push(msg("Finished", app)),
+            RecordView::Encrypted => out.push(msg("encrypted record", app)),
         }
     }
     out
