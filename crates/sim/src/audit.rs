@@ -367,19 +367,20 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
                 || (c.step.tls && reply.is_some_and(|(_, v)| v == Some(Verb::StartTls)))
         }
         R::StripDefense => {
-            !c.step.tls
-                && (matches!(
-                    ct,
-                    Some(
-                        CT::StarttlsNotAdvertised(_)
-                            | CT::HeloWithoutStarttls(_)
-                            | CT::Starttls454Required
-                            | CT::StarttlsRefused(Next::Auth | Next::Mail)
-                            | CT::StarttlsRefusedRequired
-                    )
-                ) || c.attacker_changes(DiffOp::Deleted, |l| {
-                    l.contains("STARTTLS") || l.contains("Ready to start TLS")
-                }))
+            reply.is_some_and(|(r, _)| r.code == 530)
+                || !c.step.tls
+                    && (matches!(
+                        ct,
+                        Some(
+                            CT::StarttlsNotAdvertised(_)
+                                | CT::HeloWithoutStarttls(_)
+                                | CT::Starttls454Required
+                                | CT::StarttlsRefused(Next::Auth | Next::Mail)
+                                | CT::StarttlsRefusedRequired
+                        )
+                    ) || c.attacker_changes(DiffOp::Deleted, |l| {
+                        l.contains("STARTTLS") || l.contains("Ready to start TLS")
+                    }))
         }
         R::RecordTls => matches!(
             c.client_event(),

@@ -230,8 +230,9 @@ fn random_sessions_pass_the_audit_and_reach_every_table_row() {
         ),
         ("client.allow_auth_without_tls", "true"),
     ];
-    let directed: [&[(&str, &str)]; 2] = [
+    let directed: [&[(&str, &str)]; 3] = [
         &[("server.starttls", "AdvertisedButUnavailable")],
+        &[("client.tls", "Never")],
         &[
             ("server.require_tls", "true"),
             ("server.publicly_referenced", "false"),
@@ -379,4 +380,21 @@ fn a_wrong_citation_is_caught() {
             .iter()
             .any(|f| f.rule == Some(RuleId::Esc2034))
     );
+}
+
+/// A scenario's `rules` list is a claim to the reader ("this run shows these rules"): each
+/// one must be cited somewhere in its trace.
+#[test]
+fn every_rule_a_scenario_lists_is_cited_in_its_trace() {
+    let mut missing = Vec::new();
+    for s in scenario::catalogue().unwrap() {
+        let trace = Engine::simulate(&s).unwrap();
+        let cited: Vec<RuleId> = trace.steps.iter().flat_map(|st| st.cited()).collect();
+        for rule in &s.rules {
+            if !cited.contains(rule) {
+                missing.push(format!("{}: {rule}", s.id));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "listed but never cited: {missing:#?}");
 }

@@ -171,11 +171,15 @@ impl Client {
             T::EhloAccepted
         };
         let mode = self.policy.effective_tls_mode();
+        let advertised = self.ehlo.as_ref().is_some_and(|e| e.value.has("STARTTLS"));
         if mode == TlsMode::Never {
-            self.proceed(accepted);
+            self.proceed(if advertised {
+                T::TlsNotWanted
+            } else {
+                accepted
+            });
             return;
         }
-        let advertised = self.ehlo.as_ref().is_some_and(|e| e.value.has("STARTTLS"));
         if advertised {
             if self.starttls_refused {
                 self.proceed(accepted);

@@ -184,6 +184,8 @@ pub enum ClientTrigger {
     EhloAccepted(Next),
     /// 250 to EHLO in the clear without STARTTLS, TLS wanted.
     StarttlsNotAdvertised(Next),
+    /// 250 to EHLO in the clear listing STARTTLS, which this client never uses.
+    TlsNotWanted(Next),
     /// 250 to EHLO under TLS.
     EhloUnderTls(Next),
     /// 5xx to EHLO (other than 530 and 554): try HELO.
@@ -249,6 +251,7 @@ impl ClientTrigger {
             ClientTrigger::GreetingRefused => "greeting not 220".into(),
             ClientTrigger::EhloAccepted(n) => next("250 to EHLO", n),
             ClientTrigger::StarttlsNotAdvertised(n) => next("250 to EHLO without STARTTLS", n),
+            ClientTrigger::TlsNotWanted(n) => next("250 to EHLO, TLS never used", n),
             ClientTrigger::EhloUnderTls(n) => next("250 to EHLO under TLS", n),
             ClientTrigger::EhloRefused => "5xx to EHLO".into(),
             ClientTrigger::EhloFailed => "EHLO failed".into(),
@@ -304,6 +307,13 @@ pub const TRANSITIONS: &[ClientTransition] = &[
     row(
         S::AwaitEhlo,
         T::EhloAccepted(Next::Mail),
+        S::Transaction,
+        &[],
+    ),
+    row(S::AwaitEhlo, T::TlsNotWanted(Next::Auth), S::AwaitAuth, &[]),
+    row(
+        S::AwaitEhlo,
+        T::TlsNotWanted(Next::Mail),
         S::Transaction,
         &[],
     ),

@@ -304,7 +304,9 @@ impl Server {
     }
 
     pub(super) fn refuse_530(&mut self, verb: Option<Verb>) {
-        let mut rules = vec![R::Require530];
+        // The server is configured to require TLS (STRIP-DEFENSE, RFC 3207 §6), and says so
+        // with 530 (REQUIRE-530, §4).
+        let mut rules = vec![R::Require530, R::StripDefense];
         // The reply to HELO carries no enhanced code (RFC 2034 §4), so no 5.7.0 either.
         if self.esc_active() && !matches!(verb, Some(Verb::Helo | Verb::Ehlo)) {
             rules.push(R::Require530Esc);

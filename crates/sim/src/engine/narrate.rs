@@ -620,6 +620,10 @@ fn client_change(on: ClientTrigger) -> Option<String> {
             "STARTTLS is missing from the server's extension list. This client uses TLS only when it is offered, so it goes on in the clear with {}: anyone on the path can read and change the session.",
             then(next)
         ),
+        T::TlsNotWanted(next) => format!(
+            "STARTTLS is offered, but this client is configured never to use TLS: it goes on in the clear with {}.",
+            then(next)
+        ),
         T::EhloUnderTls(Next::Starttls) | T::TlsEstablishedKept(Next::Starttls) => {
             "The client asks for STARTTLS again although TLS is already active.".into()
         }
@@ -701,7 +705,7 @@ fn server_change(on: ServerTrigger) -> Option<String> {
 
 fn state_change(who: &str, text: Option<String>, technical: String, rules: &[RuleId]) -> Narration {
     match text {
-        Some(text) if !rules.is_empty() => Narration {
+        Some(text) => Narration {
             kind: StepKind::StateChange,
             text,
             technical: Some(technical),
