@@ -196,7 +196,7 @@ test("exports: transcript, trace, diagram, capture and key log download; the JSO
   const json = await download(page, "export-json");
   assert.equal(json.name, "happy-path.json");
   const trace = JSON.parse(json.bytes.toString("utf8"));
-  assert.equal(trace.schema_version, 1);
+  assert.equal(trace.schema_version, 2);
   assert.equal(trace.scenario.id, "happy-path");
   assert.equal(trace.steps.length, total);
 
