@@ -11,6 +11,8 @@ pub mod hooks;
 pub mod state;
 pub mod view;
 
+use std::rc::Rc;
+
 use components::console::Console;
 use components::controls::Controls;
 use components::diagram::Diagram;
@@ -106,8 +108,8 @@ pub fn App() -> Html {
         view.embed,
         FrameInfo {
             scenario: state.scenario_id.clone(),
-            step: state.index + 1,
-            steps: state.len(),
+            step: state.position() + 1,
+            steps: state.visible_len(),
         },
     );
     use_url_sync(state.query(true), state.imported.is_none());
@@ -130,7 +132,14 @@ pub fn App() -> Html {
         .cloned();
     let announcement = step
         .as_ref()
-        .map(|s| format!("Step {} of {}: {}", state.index + 1, state.len(), s.text))
+        .map(|s| {
+            format!(
+                "Step {} of {}: {}",
+                state.position() + 1,
+                state.visible_len(),
+                s.text
+            )
+        })
         .unwrap_or_default();
     let toggle_help = {
         let d = dispatcher.clone();
@@ -174,8 +183,8 @@ pub fn App() -> Html {
         </section>
     });
     let controls = html! {
-        <Controls index={state.index} len={state.len()} playing={state.playing}
-            speed_ms={state.speed_ms} dispatcher={dispatcher.clone()} />
+        <Controls index={state.position()} len={state.visible_len()} playing={state.playing}
+            speed_ms={state.speed_ms} detail={state.detailed()} dispatcher={dispatcher.clone()} />
     };
     let quiz = match (&state.trace, view.quiz) {
         (Some(trace), true) => html! {
@@ -196,10 +205,11 @@ pub fn App() -> Html {
             html! {
                 <main class="workspace" data-testid="workspace">
                     <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
-                        hide_future={view.quiz} />
+                        hide_future={view.quiz} visible={Rc::new(state.visible())} />
                     <div class="inspector">
                         { quiz }
-                        <Explanation step={step.clone()} index={state.index} len={state.len()} />
+                        <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}
+                            annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
                         { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
                         { for knowledge }
                         { for wire }

@@ -40,6 +40,7 @@ fn a_query_round_trips() {
             embed: true,
             quiz: true,
             knowledge: true,
+            detail: true,
             ..ViewOptions::default()
         },
     };
@@ -48,7 +49,10 @@ fn a_query_round_trips() {
         text.starts_with("?scenario=command-injection-compliant&step=12&set=server.require_tls=true&set=attacker=%7B"),
         "{text}"
     );
-    assert!(text.ends_with("&embed=1&quiz=1&panels=knowledge"), "{text}");
+    assert!(
+        text.ends_with("&embed=1&quiz=1&panels=knowledge&detail=all"),
+        "{text}"
+    );
     let back = parse_query(&text);
     assert!(back.notices.is_empty(), "{:?}", back.notices);
     assert_eq!(back.query, q);
@@ -91,13 +95,13 @@ fn junk_queries_give_notices_that_name_what_was_wrong() {
 
 #[wasm_bindgen_test]
 fn a_query_becomes_the_nearest_valid_state() {
-    let s = AppState::from_query("?scenario=tls-required-530&step=4&present=1");
+    let s = AppState::from_query("?scenario=tls-required-530&step=4&present=1&detail=all");
     assert_eq!((s.scenario_id.as_str(), s.index), ("tls-required-530", 3));
     assert!(s.view.present && s.notices.is_empty());
     assert_eq!(s.query(false), "?scenario=tls-required-530&step=4");
     assert_eq!(s.query(true), "?scenario=tls-required-530&step=4&present=1");
 
-    let s = AppState::from_query("?scenario=nope&step=9999&set=server.bogus=1");
+    let s = AppState::from_query("?scenario=nope&step=9999&set=server.bogus=1&detail=all");
     assert_eq!(s.scenario_id, "happy-path");
     assert_eq!(s.index, s.len() - 1);
     let all = s.notices.join("\n");
@@ -107,12 +111,12 @@ fn a_query_becomes_the_nearest_valid_state() {
     assert!(s.trace.is_some());
 
     // Overrides the engine refuses together are dropped with a notice; the dialogue shows.
-    let s = AppState::from_query("?scenario=happy-path&set=server.require_tls=true");
+    let s = AppState::from_query("?scenario=happy-path&set=server.require_tls=true&detail=all");
     assert!(s.trace.is_some() && s.overrides.is_empty(), "{:?}", s.error);
     assert_eq!(s.notices.len(), 1, "{:?}", s.notices);
 
     let s = AppState::from_query(
-        "?scenario=command-injection-compliant&step=5&set=server.teaching.process_plaintext_after_starttls=true",
+        "?scenario=command-injection-compliant&step=5&set=server.teaching.process_plaintext_after_starttls=true&detail=all",
     );
     assert_eq!(s.overrides.len(), 1);
     assert_eq!(s.index, 4);
@@ -174,7 +178,9 @@ fn quiz_questions_come_from_the_trace() {
 
 #[wasm_bindgen_test]
 fn the_quiz_pauses_before_questions_and_keeps_score() {
-    let s = Rc::new(AppState::from_query("?scenario=happy-path&quiz=1"));
+    let s = Rc::new(AppState::from_query(
+        "?scenario=happy-path&quiz=1&detail=all",
+    ));
     let t = s.trace.clone().expect("trace");
     let first = question_steps(&t)
         .into_iter()
@@ -273,7 +279,7 @@ fn an_imported_trace_replaces_the_simulation_until_another_is_chosen() {
     let json = t.to_json();
     let back = Trace::from_json(&json).expect("round trip");
     assert_eq!(back, t);
-    let s = Rc::new(AppState::new(Some("happy-path")));
+    let s = Rc::new(AppState::from_query("?scenario=happy-path&detail=all"));
     let s = s.reduce(Action::Import("x.json".into(), Rc::new(back)));
     assert_eq!(s.imported.as_deref(), Some("x.json"));
     assert_eq!(s.scenario_id, "tls-required-530");
@@ -291,4 +297,65 @@ fn an_imported_trace_replaces_the_simulation_until_another_is_chosen() {
     assert!(s.import_error.is_some());
     let s = s.reduce(Action::DismissNotices);
     assert!(s.import_error.is_none());
+}
+
+/// Message-level stepping: one step per message or key moment, the decisions in between as
+/// annotations that keep every rule; "Detail: every decision" restores the fine steps, and
+/// the permalink keeps it.
+#[wasm_bindgen_test]
+fn message_level_steps_keep_every_rule_and_the_detail_toggle_restores_the_rest() {
+    let s = Rc::new(AppState::from_query("?scenario=happy-path"));
+    let all = s.len();
+    let shown = s.visible_len();
+    assert!(
+        (18..=24).contains(&shown),
+        "{shown} message-level steps of {all}"
+    );
+    let trace = s.trace.clone().expect("trace");
+    let mut s = s;
+    let mut seen = vec![s.index];
+    for _ in 0..shown {
+        s = s.reduce(Action::Next);
+        if !seen.contains(&s.index) {
+            seen.push(s.index);
+        }
+    }
+    assert_eq!(
+        seen,
+        s.visible(),
+        "Next visits the message-level steps in order"
+    );
+    let mut fine: Vec<RuleId> = trace.steps.iter().flat_map(|x| x.cited()).collect();
+    fine.sort();
+    fine.dedup();
+    let mut coarse: Vec<RuleId> = s
+        .visible()
+        .into_iter()
+        .flat_map(|i| s.annotations(i))
+        .flat_map(|j| trace.steps[j].cited())
+        .collect();
+    coarse.sort();
+    coarse.dedup();
+    assert_eq!(
+        fine, coarse,
+        "every rule cited in detail is shown at message level"
+    );
+    // A decision's permalink opens on the message it annotates.
+    let decision = trace
+        .steps
+        .iter()
+        .position(|x| !x.headline)
+        .expect("a decision");
+    let s = Rc::new(AppState::from_query(&format!(
+        "?scenario=happy-path&step={}",
+        decision + 1
+    )));
+    assert!(s.index < decision && trace.steps[s.index].headline);
+    let s = s.reduce(Action::ToggleDetail);
+    assert_eq!(s.visible_len(), all);
+    assert!(s.query(true).ends_with("&detail=all"), "{}", s.query(true));
+    let s = s
+        .reduce(Action::Goto(decision))
+        .reduce(Action::ToggleDetail);
+    assert!(trace.steps[s.index].headline && s.index < decision);
 }

@@ -251,7 +251,7 @@ fn typed_text_and_url_and_keys() {
 
 #[wasm_bindgen_test]
 fn policy_fields_point_into_the_scenario() {
-    let state = AppState::new(Some("happy-path"));
+    let state = AppState::from_query("?scenario=happy-path&detail=all");
     for group in policy_groups() {
         for field in group.fields {
             let value = state.field(field.key);
@@ -265,7 +265,7 @@ fn policy_fields_point_into_the_scenario() {
 
 #[wasm_bindgen_test]
 fn the_reducer_steps_resimulates_and_reports_errors() {
-    let s = Rc::new(AppState::new(Some("happy-path")));
+    let s = Rc::new(AppState::from_query("?scenario=happy-path&detail=all"));
     let len = s.len();
     assert!(len > 20 && s.error.is_none());
     let s = s.reduce(Action::Prev);

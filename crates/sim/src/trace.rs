@@ -262,6 +262,11 @@ pub struct Step {
     pub rules: Vec<RuleId>,
     /// Whether a rule was broken here (a teaching toggle, or an attack that succeeded).
     pub violation: bool,
+    /// Whether the step is shown at message level: a flight on the wire, or a key moment (the
+    /// discard at the handshake, a security verdict, a TLS alert, a broken rule, the end).
+    /// The steps between two headlines are annotations of the first one.
+    #[serde(default = "yes")]
+    pub headline: bool,
     /// Knowledge items this step discarded (or, with `violation`, kept against the rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discarded: Vec<KnowledgeItem>,
@@ -271,6 +276,10 @@ pub struct Step {
     pub client: ClientSnapshot,
     /// The server after this step.
     pub server: ServerSnapshot,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Step {

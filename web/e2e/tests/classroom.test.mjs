@@ -16,7 +16,9 @@ useApp();
 
 /** Opens the app with a query string, once it has rendered a step counter. */
 async function open(query, options) {
-  const page = await openPage(browser, `${server.url}${query}`, options);
+  // These tests step through every decision; the message level has tests of its own.
+  const detailed = query.startsWith("?") && !query.includes("detail=") ? `${query}&detail=all` : query;
+  const page = await openPage(browser, `${server.url}${detailed}`, options);
   await page.waitForFunction(
     () => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
     null,

@@ -26,7 +26,8 @@ async function screenshot(page, name) {
 
 /** Opens the app on a scenario, ready at step 1. */
 async function open(id, options) {
-  const page = await openPage(browser, `${server.url}?scenario=${id}`, options);
+  // These tests step through every decision; the message level has tests of its own.
+  const page = await openPage(browser, `${server.url}?scenario=${id}&detail=all`, options);
   await page.waitForFunction(
     () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
     null,
@@ -397,5 +398,48 @@ test("what each side receives: the attacker's rewrite as deleted and inserted li
   const main = await page.locator('[data-testid="step-text"]').textContent();
   assert.doesNotMatch(main, /Await[A-Z]|TlsHandshake/);
   assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("message level by default: about 20 steps for the happy path, annotations keep every rule, the toggle and the permalink", async () => {
+  const page = await openPage(browser, `${server.url}?scenario=happy-path`);
+  await page.waitForFunction(
+    () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+    null,
+    { timeout: 30_000 },
+  );
+  const [, messages] = await counter(page);
+  assert.ok(messages >= 18 && messages <= 24, `${messages} message-level steps`);
+  assert.equal(await page.locator('[data-testid="diagram-step"]').count(), messages);
+  assert.equal(await page.getByTestId("detail-level").getAttribute("aria-pressed"), "false");
+  // Step through every message with Next; collect what the explanation cites.
+  const atMessages = new Set();
+  for (let i = 1; i <= messages; i++) {
+    const rules = await page
+      .locator('[data-testid="explanation"] [data-testid="rule-citation"]')
+      .evaluateAll((els) => els.map((e) => e.dataset.rule));
+    for (const r of rules) atMessages.add(r);
+    if (i < messages) {
+      await page.getByTestId("step-next").click();
+      await waitStep(page, i + 1);
+    }
+  }
+  // Every decision level: more steps, and no rule that the message level did not show.
+  await page.getByTestId("detail-level").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="detail-level"]')?.getAttribute("aria-pressed") === "true");
+  const [, all] = await counter(page);
+  assert.ok(all > messages, `${all} > ${messages}`);
+  assert.match(page.url(), /detail=all/);
+  const cited = await page.evaluate(() => [...document.querySelectorAll('[data-testid="diagram-step"]')].length);
+  assert.equal(cited, all);
+  // Diagram steps are focusable and Enter selects one.
+  const third = page.locator('[data-testid="diagram-step"]').nth(2);
+  await third.focus();
+  await page.keyboard.press("Enter");
+  await waitStep(page, 3);
+  assert.deepEqual(page.errors, []);
+  for (const rule of ["EXT-KEYWORD", "CMD-220", "CLIENT-HANDSHAKE-NEXT", "CLIENT-DISCARD", "SERVER-DISCARD", "RESET", "DECIDE-AFTER", "CLIENT-EHLO-AGAIN", "NO-STARTTLS-AFTER"]) {
+    assert.ok(atMessages.has(rule), `${rule} is shown at message level: ${[...atMessages]}`);
+  }
   await page.context().close();
 });

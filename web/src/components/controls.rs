@@ -19,6 +19,8 @@ pub struct ControlsProps {
     pub playing: bool,
     /// Milliseconds per step.
     pub speed_ms: u32,
+    /// "Detail: every decision" is on.
+    pub detail: bool,
     /// Where intents go.
     pub dispatcher: UseReducerDispatcher<AppState>,
 }
@@ -39,7 +41,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
                 && let Ok(i) = input.value().parse::<usize>()
             {
-                d.dispatch(Action::Goto(i.saturating_sub(1)));
+                d.dispatch(Action::GotoPosition(i.saturating_sub(1)));
             }
         })
     };
@@ -91,6 +93,12 @@ pub fn Controls(props: &ControlsProps) -> Html {
             <output class="counter" data-testid="step-counter" aria-label="Step counter">
                 { format!("{current} / {}", props.len) }
             </output>
+            <button type="button" class="detail-level" data-testid="detail-level"
+                aria-pressed={props.detail.to_string()}
+                title="Show every decision and state change as a step of its own, or one step per message"
+                onclick={send(Action::ToggleDetail)}>
+                { if props.detail { "Detail: every decision" } else { "Detail: messages" } }
+            </button>
         </div>
     }
 }

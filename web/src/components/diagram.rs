@@ -112,6 +112,8 @@ pub struct DiagramProps {
     /// answer away.
     #[prop_or_default]
     pub hide_future: bool,
+    /// The trace indices drawn, in order (every step, or the message-level ones).
+    pub visible: Rc<Vec<usize>>,
 }
 
 /// The sequence diagram.
@@ -125,12 +127,15 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         });
     }
     let trace = &props.trace;
-    let height = TOP + ROW * trace.steps.len() as f64 + 16.0;
+    let visible = &props.visible;
+    // The row of trace index `i`: the shown step it belongs to.
+    let row_of = |i: usize| visible.iter().rposition(|&v| v <= i).unwrap_or(0);
+    let height = TOP + ROW * visible.len() as f64 + 16.0;
     let span = handshake_span(trace);
     let bracket = span.filter(|(start, _)| !props.hide_future || *start <= props.index).map(|(start, end)| {
         let end = if props.hide_future { end.min(props.index) } else { end };
-        let top = row_y(start) - ROW / 2.0 + 2.0;
-        let bottom = row_y(end) + ROW / 2.0 - 2.0;
+        let top = row_y(row_of(start)) - ROW / 2.0 + 2.0;
+        let bottom = row_y(row_of(end)) + ROW / 2.0 - 2.0;
         let mid = (top + bottom) / 2.0;
         html! {
             <g class="handshake" data-testid="handshake-bracket">
@@ -142,13 +147,12 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             </g>
         }
     });
-    let shown = if props.hide_future {
-        props.index + 1
-    } else {
-        trace.steps.len()
-    };
-    let rows = trace.steps.iter().take(shown).enumerate().map(|(i, step)| {
-        let y = row_y(i);
+    let rows = visible.iter().enumerate().filter(|&(_, &i)| !props.hide_future || i <= props.index).map(|(row, &i)| {
+        let step = &trace.steps[i];
+        let y = row_y(row);
+        // The decisions this message stands for, up to the next shown step.
+        let upto = visible.get(row + 1).copied().unwrap_or(trace.steps.len());
+        let annotations = upto.saturating_sub(i + 1);
         let current = i == props.index;
         let onclick = {
             let d = props.dispatcher.clone();
@@ -164,16 +168,34 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             (i > props.index).then_some("future"),
         );
         let replies = reply_summary(step).join(";");
+        let onkeydown = {
+            let d = props.dispatcher.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "Enter" || e.key() == " " {
+                    e.prevent_default();
+                    d.dispatch(Action::Goto(i));
+                }
+            })
+        };
+        let dots = "•".repeat(annotations.min(6));
+        let marks = (annotations > 0).then(|| html! {
+            <text class="annotation-marks" x={(WIDTH - 6.0).to_string()} y={(y + 4.0).to_string()}
+                text-anchor="end" aria-hidden="true">{ dots }</text>
+        });
         html! {
             <g {class} data-testid="diagram-step" data-index={i.to_string()}
+                tabindex="0" role="button" aria-label={format!("Step {}: {}", row + 1, step.text)}
+                aria-current={current.then_some("step")} {onkeydown}
+                data-annotations={annotations.to_string()}
                 data-actor={actor_str(step.actor)} data-tls={step.tls.to_string()}
                 data-kind={kind_str(step.kind)} data-violation={step.violation.to_string()}
                 data-replies={replies} data-current={current.to_string()} {onclick}>
-                <title>{ format!("{}. {}", i + 1, step.text) }</title>
+                <title>{ format!("{}. {}", row + 1, step.text) }</title>
                 <rect class="row-bg" x="0" y={(y - ROW / 2.0).to_string()} width={WIDTH.to_string()}
                     height={ROW.to_string()} />
-                <text class="row-num" x="44" y={(y + 4.0).to_string()} text-anchor="start">{ i + 1 }</text>
+                <text class="row-num" x="44" y={(y + 4.0).to_string()} text-anchor="start">{ row + 1 }</text>
                 { if step.direction.is_some() { arrow(step, y) } else { note(step, y) } }
+                { for marks }
             </g>
         }
     });
@@ -187,7 +209,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             </p>
             <div class="diagram-scroll" ref={container}>
                 <svg data-testid="diagram" class="diagram" role="img"
-                    aria-label={format!("Sequence diagram of {} steps; step {} is highlighted", trace.steps.len(), props.index + 1)}
+                    aria-label={format!("Sequence diagram of {} steps; step {} is highlighted", visible.len(), row_of(props.index) + 1)}
                     viewBox={format!("0 0 {WIDTH} {height}")} width="100%"
                     style={format!("aspect-ratio: {WIDTH} / {height}")}>
                     { for bracket }

@@ -1,6 +1,8 @@
 //! The explanation panel: what happens at this step, in plain words, with each rule applied
 //! cited from the engine's rules catalogue (ID, level, RFC section, paraphrase).
 
+use std::rc::Rc;
+
 use starttls_protocol::rules::RuleId;
 use starttls_sim::trace::{Detail, DiffOp, Step};
 use yew::prelude::*;
@@ -17,6 +19,9 @@ pub struct ExplanationProps {
     pub index: usize,
     /// The number of steps.
     pub len: usize,
+    /// At message level: the decisions and state changes this step stands for, in order.
+    #[prop_or_default]
+    pub annotations: Rc<Vec<Step>>,
 }
 
 /// One rule citation.
@@ -54,8 +59,16 @@ pub fn RuleCitation(props: &CitationProps) -> Html {
 #[component]
 pub fn Explanation(props: &ExplanationProps) -> Html {
     let step = &props.step;
-    // Each command's and reply's own citations, and the step's, once each.
-    let rules = step.cited();
+    // Each command's and reply's own citations, and the step's, once each; at message level,
+    // those of the decisions it stands for too.
+    let mut rules = step.cited();
+    for a in props.annotations.iter() {
+        for r in a.cited() {
+            if !rules.contains(&r) {
+                rules.push(r);
+            }
+        }
+    }
     html! {
         <section class={classes!("panel", "explanation", step.violation.then_some("violation"))}
             data-testid="explanation" aria-labelledby="explanation-title">
@@ -78,6 +91,21 @@ pub fn Explanation(props: &ExplanationProps) -> Html {
                 Some(t) => html! { <p class="step-technical" data-testid="step-technical">{ t }</p> },
                 None => html! {},
             } }
+            { if props.annotations.is_empty() { html! {} } else { html! {
+                <ol class="annotations" data-testid="annotations" aria-label="What each side decides at this step">
+                    { for props.annotations.iter().map(|a| html! {
+                        <li class={classes!("annotation", a.violation.then_some("violation"))}
+                            data-index={a.index.to_string()}>
+                            <span class="annotation-text">{ &a.text }</span>
+                            { for a.cited().iter().map(|r| html! { <span class="annotation-rule">{ r.as_str() }</span> }) }
+                            { match &a.technical {
+                                Some(t) => html! { <span class="step-technical">{ t }</span> },
+                                None => html! {},
+                            } }
+                        </li>
+                    }) }
+                </ol>
+            } } }
             { match &step.detail {
                 Detail::Wire(view) if !view.diff.is_empty() => html! {
                     <div class="received" data-testid="received">

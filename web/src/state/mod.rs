@@ -115,8 +115,12 @@ pub enum Action {
     Next,
     /// Go to the last step.
     Last,
-    /// Go to a step.
+    /// Go to a step (a trace index; at message level, the message it belongs to).
     Goto(usize),
+    /// Go to the n-th shown step, from 0 (the scrubber).
+    GotoPosition(usize),
+    /// Switch between one step per message and every decision.
+    ToggleDetail,
     /// Start or pause playback.
     TogglePlay,
     /// One playback tick: next step, or stop at the end.
@@ -234,6 +238,7 @@ impl AppState {
             state.index = step.saturating_sub(1).min(len.saturating_sub(1));
         }
         state.view = query.view;
+        state.index = state.snap(state.index);
         state.notices = notices;
         state
     }
@@ -271,6 +276,60 @@ impl AppState {
         self.quiz.asking = None;
         self.index = target;
         self
+    }
+
+    /// Whether every decision is a step ("Detail: every decision", and always in quiz mode).
+    pub fn detailed(&self) -> bool {
+        self.view.detail || self.view.quiz
+    }
+
+    /// The trace indices shown at the current detail level: every step, or the engine's
+    /// message-level steps ([`starttls_sim::trace::Step::headline`]).
+    pub fn visible(&self) -> Vec<usize> {
+        let Some(trace) = &self.trace else {
+            return Vec::new();
+        };
+        trace
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| self.detailed() || s.headline)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The shown step at or before trace index `i` (the message a decision annotates).
+    pub fn snap(&self, i: usize) -> usize {
+        let visible = self.visible();
+        visible
+            .iter()
+            .rev()
+            .find(|&&v| v <= i)
+            .or(visible.first())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The current step's position among the shown steps, from 0.
+    pub fn position(&self) -> usize {
+        let visible = self.visible();
+        visible.iter().rposition(|&v| v <= self.index).unwrap_or(0)
+    }
+
+    /// The number of steps shown at the current detail level.
+    pub fn visible_len(&self) -> usize {
+        self.visible().len()
+    }
+
+    /// The trace indices a shown step stands for: itself and the decisions it annotates, up
+    /// to the next shown step.
+    pub fn annotations(&self, i: usize) -> std::ops::Range<usize> {
+        let next = self
+            .visible()
+            .into_iter()
+            .find(|&v| v > i)
+            .unwrap_or(self.len());
+        i..next.max(i + 1)
     }
 
     /// The number of steps of the trace (0 without one).
@@ -320,17 +379,29 @@ impl AppState {
                 self.scenario = Some(Rc::new(scenario));
             }
         }
-        self.playing = self.playing && self.index + 1 < self.len();
+        self.index = self.snap(self.index);
+        self.playing = self.playing && self.next_shown().is_some();
         self
     }
 
     fn goto(mut self, index: usize) -> Self {
+        let index = self.snap(index.min(self.len().saturating_sub(1)));
         if index > self.index {
             return self.advance(index);
         }
         self.quiz.asking = None;
-        self.index = index.min(self.len().saturating_sub(1));
+        self.index = index;
         self
+    }
+
+    /// The next shown step after the current one, if any.
+    fn next_shown(&self) -> Option<usize> {
+        self.visible().into_iter().find(|&v| v > self.index)
+    }
+
+    /// The last shown step before the current one, if any.
+    fn prev_shown(&self) -> Option<usize> {
+        self.visible().into_iter().rev().find(|&v| v < self.index)
     }
 }
 
@@ -373,23 +444,35 @@ impl Reducible for AppState {
                     next.quiz.asking = None;
                     next
                 } else {
-                    next.goto(self.index.saturating_sub(1))
+                    let to = self.prev_shown().unwrap_or(self.index);
+                    next.goto(to)
                 }
             }
             Action::Next => {
                 if self.quiz.asking.is_some() {
                     return self;
                 }
-                next.goto(self.index + 1)
+                let to = self.next_shown().unwrap_or(self.index);
+                next.goto(to)
             }
             Action::Last => next.goto(last),
             Action::Goto(i) => next.goto(i),
+            Action::ToggleDetail => {
+                next.view.detail = !self.view.detail;
+                next.index = next.snap(next.index);
+                next
+            }
+            Action::GotoPosition(p) => {
+                let visible = self.visible();
+                let to = visible.get(p).or(visible.last()).copied().unwrap_or(0);
+                next.goto(to)
+            }
             Action::TogglePlay => {
                 if self.playing {
                     next.playing = false;
                 } else if !self.is_empty() {
                     // Playing from the last step starts over.
-                    if self.index >= last {
+                    if self.next_shown().is_none() {
                         next.index = 0;
                     }
                     next.playing = true;
@@ -400,13 +483,16 @@ impl Reducible for AppState {
                 if !self.playing {
                     return self;
                 }
-                if self.index >= last {
-                    next.playing = false;
-                    next
-                } else {
-                    let mut next = next.advance(self.index + 1);
-                    next.playing = next.playing && next.index < last;
-                    next
+                match self.next_shown() {
+                    None => {
+                        next.playing = false;
+                        next
+                    }
+                    Some(to) => {
+                        let mut next = next.advance(to);
+                        next.playing = next.playing && next.next_shown().is_some();
+                        next
+                    }
                 }
             }
             Action::SetSpeed(ms) => {
@@ -445,6 +531,8 @@ impl Reducible for AppState {
                     next.quiz = QuizState::default();
                 }
                 next.view = view;
+                // At message level, the current decision becomes the message it annotates.
+                next.index = next.snap(next.index);
                 next
             }
             Action::Answer(choice) => {

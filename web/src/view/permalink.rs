@@ -15,6 +15,7 @@
 //! | `present` | `1`: presenter mode |
 //! | `quiz` | `1`: quiz mode |
 //! | `lesson` | `1`: the guided lesson |
+//! | `detail` | `all`: every decision is a step of its own (default: one step per message) |
 //!
 //! Parsing never fails and never panics: whatever it cannot read becomes a notice that names
 //! the key and the value, and the nearest valid value is used instead.
@@ -47,6 +48,10 @@ pub struct ViewOptions {
     pub knowledge: bool,
     /// In embed or presenter mode: show the wire panel.
     pub wire: bool,
+    /// Detail level "every decision": each decision and state change is a step of its own.
+    /// Off (the default): one step per message on the wire or key moment, with the decisions
+    /// in between as its annotations.
+    pub detail: bool,
 }
 
 /// A parsed query and what could not be read in it.
@@ -158,6 +163,14 @@ pub fn parse_query(search: &str) -> Parsed {
             "present" => q.view.present = flag("present", &value, notices),
             "quiz" => q.view.quiz = flag("quiz", &value, notices),
             "lesson" => q.view.lesson = flag("lesson", &value, notices),
+            "detail" => match value.trim() {
+                "all" => q.view.detail = true,
+                "messages" | "" => q.view.detail = false,
+                other => notices.push(format!(
+                    "The parameter detail={:?} is not a detail level (all, messages): one step per message is shown.",
+                    shown(other)
+                )),
+            },
             "panels" => {
                 for panel in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     match panel {
@@ -171,7 +184,7 @@ pub fn parse_query(search: &str) -> Parsed {
                 }
             }
             other => notices.push(format!(
-                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson): it is ignored.",
+                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson, detail): it is ignored.",
                 shown(other)
             )),
         }
@@ -210,6 +223,9 @@ pub fn to_query(query: &Query) -> String {
         .collect();
     if !panels.is_empty() {
         parts.push(format!("panels={}", panels.join(",")));
+    }
+    if v.detail {
+        parts.push("detail=all".into());
     }
     if parts.is_empty() {
         String::new()

@@ -679,7 +679,32 @@ fn client_change(on: ClientTrigger) -> Option<String> {
         T::Data354 => {
             "The server said 354: the client sends the message, doubling any period that starts a line.".into()
         }
-        _ => return None,
+        T::Greeting => "The client reads the 220 greeting and introduces itself with EHLO.".into(),
+        T::GreetingRefused => "The greeting is not 220: the client sends QUIT.".into(),
+        T::EhloAccepted(next) | T::HeloAccepted(next) => format!(
+            "The server accepted the client's greeting: the client goes on with {}.",
+            then(next)
+        ),
+        T::EhloUnderTls(next) => format!(
+            "Under TLS the server answered the new EHLO: the client goes on with {}.",
+            then(next)
+        ),
+        T::TlsEstablishedKept(next) => format!(
+            "Against the rules, the client skips the new EHLO and goes on with {}, using what it learnt in the clear.",
+            then(next)
+        ),
+        T::EhloRefused => "The server refused EHLO: the client falls back to HELO.".into(),
+        T::EhloFailed => "The client cannot go on after its EHLO: it sends QUIT.".into(),
+        T::HeloRefused => "The server refused HELO too: the client sends QUIT.".into(),
+        T::AuthAccepted => "Authenticated: the client starts the mail transaction.".into(),
+        T::AuthRefused => "Authentication failed: the client sends QUIT.".into(),
+        T::TransactionFailed => "The transaction cannot go on: the client sends QUIT.".into(),
+        T::DataEnd => "The server answered the message: the client sends QUIT.".into(),
+        T::QuitReply => "The server answered QUIT: the client's session is over.".into(),
+        T::Reply421 => "The server is closing the connection (421): the session is over.".into(),
+        T::PeerViolation => {
+            "The server's reply is malformed or out of place: the client ends the session.".into()
+        }
     })
 }
 
@@ -699,7 +724,21 @@ fn server_change(on: ServerTrigger) -> Option<String> {
         T::EndOfData => {
             "A line with a single period ends the message; the server removes the periods the client doubled.".into()
         }
-        _ => return None,
+        T::Ehlo | T::Helo => {
+            "The server has answered the client's greeting: it is ready for a mail transaction.".into()
+        }
+        T::Mail => "The server accepted MAIL: a mail transaction is open.".into(),
+        T::Rset => "RSET: the server drops the mail transaction.".into(),
+        T::Data354 => {
+            "The server said 354: what follows, up to a line with a single period, is the message.".into()
+        }
+        T::Auth334 => "The server waits for the AUTH response.".into(),
+        T::AuthResponse => "The server has read the AUTH response.".into(),
+        T::Quit => "The server answered QUIT: the session is over.".into(),
+        T::TlsEstablishedKept(_) => {
+            "Against the rules, the server does not reset its session after the handshake.".into()
+        }
+        T::TlsFailed => "The server's handshake failed: the session is over.".into(),
     })
 }
 

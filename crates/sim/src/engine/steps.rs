@@ -87,6 +87,30 @@ impl NewStep {
     }
 }
 
+/// Whether a step is shown at message level (see [`Step::headline`]).
+fn headline(step: &NewStep, previous: Option<&Step>) -> bool {
+    use starttls_protocol::client::ClientEvent;
+    use starttls_protocol::server::ServerEvent;
+    let Some(previous) = previous else {
+        return true;
+    };
+    match step.kind {
+        _ if step.direction.is_some() || step.violation => true,
+        StepKind::Alert => true,
+        StepKind::KnowledgeDiscarded => {
+            !(previous.kind == StepKind::KnowledgeDiscarded && previous.actor == step.actor)
+        }
+        _ => match &step.detail {
+            Detail::Client(e) => matches!(
+                e.as_ref(),
+                ClientEvent::SecurityDecision { .. } | ClientEvent::Finished { .. }
+            ),
+            Detail::Server(e) => matches!(e.as_ref(), ServerEvent::SecurityDecision { .. }),
+            _ => false,
+        },
+    }
+}
+
 impl Engine {
     /// Appends a step, with both sides' snapshots after it.
     pub(super) fn push(&mut self, step: NewStep) {
@@ -103,8 +127,10 @@ impl Engine {
             let discarded = &step.discarded;
             self.peer(side).known.retain(|k| !discarded.contains(k));
         }
+        let headline = headline(&step, self.steps.last());
         let step = Step {
             index: self.steps.len(),
+            headline,
             actor: step.actor,
             kind: step.kind,
             direction: step.direction,
