@@ -184,6 +184,26 @@ impl SmtpItem {
     }
 }
 
+/// A decision of the client, as the engine made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientDecision {
+    /// After 220: start the TLS handshake at once.
+    StartHandshake,
+    /// Right after the handshake: the session is good enough.
+    AcceptSession,
+    /// Right after the handshake: the session is not good enough; QUIT.
+    QuitInsecure,
+    /// No TLS to be had: go on in the clear.
+    ContinueInClear,
+    /// No TLS to be had, and TLS is required (or wanted by policy): QUIT.
+    QuitWithoutTls,
+    /// The handshake failed or could not start: the session ends.
+    AbortHandshake,
+    /// STARTTLS listed under TLS: ignore it.
+    IgnoreStarttls,
+}
+
 /// What the engine saw of TLS that is not a machine event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -267,6 +287,9 @@ pub struct Step {
     /// The steps between two headlines are annotations of the first one.
     #[serde(default = "yes")]
     pub headline: bool,
+    /// The client's decision at this step, when it makes one a class can be asked about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<ClientDecision>,
     /// Knowledge items this step discarded (or, with `violation`, kept against the rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discarded: Vec<KnowledgeItem>,

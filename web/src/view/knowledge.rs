@@ -1,11 +1,9 @@
 //! What each side's knowledge panel lists at a step: the items the side holds, the items it
 //! discarded at the handshake (struck through), and the items it kept against a rule.
 
-use starttls_protocol::client::ClientEvent;
 use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance};
 use starttls_protocol::rules::RuleId;
-use starttls_protocol::server::ServerEvent;
-use starttls_sim::trace::{Detail, Step, Trace};
+use starttls_sim::trace::{Actor, Step, StepKind, Trace};
 
 /// Which side's panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,39 +90,25 @@ enum Change<'a> {
 }
 
 fn change(step: &Step, side: Side) -> Option<Change<'_>> {
-    match (&step.detail, side) {
-        (Detail::Client(e), Side::Client) => match e.as_ref() {
-            ClientEvent::KnowledgeDiscarded { item, rules } => {
-                Some(Change::Discarded(item, rules.first().copied()))
-            }
-            ClientEvent::KnowledgeKept { item, broken_rule } => {
-                Some(Change::Kept(item, *broken_rule))
-            }
-            ClientEvent::PlaintextDiscarded { bytes, rules, .. } => {
-                Some(Change::PlaintextDiscarded(bytes, rules.first().copied()))
-            }
-            ClientEvent::PlaintextRetained {
-                bytes, broken_rule, ..
-            } => Some(Change::PlaintextRetained(bytes, *broken_rule)),
-            _ => None,
-        },
-        (Detail::Server(e), Side::Server) => match e.as_ref() {
-            ServerEvent::KnowledgeDiscarded { item, rules } => {
-                Some(Change::Discarded(item, rules.first().copied()))
-            }
-            ServerEvent::KnowledgeKept { item, broken_rule } => {
-                Some(Change::Kept(item, *broken_rule))
-            }
-            ServerEvent::PlaintextDiscarded { bytes, rules, .. } => {
-                Some(Change::PlaintextDiscarded(bytes, rules.first().copied()))
-            }
-            ServerEvent::PlaintextRetained {
-                bytes, broken_rule, ..
-            } => Some(Change::PlaintextRetained(bytes, *broken_rule)),
-            _ => None,
-        },
-        _ => None,
+    // The engine decided: a discard step names what it discarded (or, marked as a violation,
+    // what the side kept against the rule it cites).
+    let actor = match side {
+        Side::Client => Actor::Client,
+        Side::Server => Actor::Server,
+    };
+    if step.actor != actor || step.kind != StepKind::KnowledgeDiscarded {
+        return None;
     }
+    let item = step.discarded.first()?;
+    let rule = step.rules.first().copied();
+    Some(
+        match (item.key == KnowledgeKey::BufferedInput, step.violation) {
+            (false, false) => Change::Discarded(item, rule),
+            (false, true) => Change::Kept(item, rule?),
+            (true, false) => Change::PlaintextDiscarded(&item.value, rule),
+            (true, true) => Change::PlaintextRetained(&item.value, rule?),
+        },
+    )
 }
 
 fn row(item: &KnowledgeItem, state: ItemState, rule: Option<RuleId>, fresh: bool) -> KnowledgeRow {

@@ -2,11 +2,9 @@
 //! decision, "what does the client do now?". Each question has 3 or 4 plausible choices and
 //! cites the rules of its step in the feedback.
 
-use starttls_protocol::client::ClientEvent;
 use starttls_protocol::command::Verb;
 use starttls_protocol::reply::Reply;
 use starttls_protocol::rules::RuleId;
-use starttls_protocol::tls::SecurityVerdict;
 use starttls_sim::trace::{Actor, Detail, SmtpItem, Step, StepKind, Trace};
 
 /// What a question is about.
@@ -104,38 +102,21 @@ impl Decision {
 }
 
 fn client_decision(step: &Step) -> Option<Decision> {
-    use starttls_protocol::client::{ClientTrigger as T, Next};
+    use starttls_sim::trace::ClientDecision as D;
     if step.actor != Actor::Client
         || !matches!(step.kind, StepKind::Decision | StepKind::StateChange)
     {
         return None;
     }
-    let Detail::Client(event) = &step.detail else {
-        return None;
-    };
-    // The engine's own decision: the table row the client took, or its judgement.
-    Some(match event.as_ref() {
-        ClientEvent::StateChanged { on, .. } => match on {
-            T::Starttls220 => Decision::StartHandshake,
-            T::StarttlsNotAdvertised(Next::Quit)
-            | T::HeloWithoutStarttls(Next::Quit)
-            | T::Starttls454(Next::Quit)
-            | T::Starttls454Required
-            | T::StarttlsRefused(Next::Quit)
-            | T::StarttlsRefusedRequired => Decision::QuitNoTls,
-            T::StarttlsNotAdvertised(_)
-            | T::HeloWithoutStarttls(_)
-            | T::Starttls454(_)
-            | T::StarttlsRefused(_) => Decision::ContinueClear,
-            T::TlsFailed | T::TlsCouldNotStart => Decision::AbortHandshake,
-            _ => return None,
-        },
-        ClientEvent::SecurityDecision { verdict, .. } => match verdict {
-            SecurityVerdict::Insufficient { .. } => Decision::Insufficient,
-            _ => Decision::Accept,
-        },
-        ClientEvent::StarttlsAdvertisedUnderTls { .. } => Decision::IgnoreStarttls,
-        _ => return None,
+    // The engine's decision, as the trace records it.
+    Some(match step.decision? {
+        D::StartHandshake => Decision::StartHandshake,
+        D::AcceptSession => Decision::Accept,
+        D::QuitInsecure => Decision::Insufficient,
+        D::ContinueInClear => Decision::ContinueClear,
+        D::QuitWithoutTls => Decision::QuitNoTls,
+        D::AbortHandshake => Decision::AbortHandshake,
+        D::IgnoreStarttls => Decision::IgnoreStarttls,
     })
 }
 

@@ -87,6 +87,39 @@ impl NewStep {
     }
 }
 
+/// The client's decision a step shows, read from the machine's event.
+fn decision(detail: &Detail) -> Option<crate::trace::ClientDecision> {
+    use crate::trace::ClientDecision as D;
+    use starttls_protocol::client::{ClientEvent, ClientTrigger as T, Next};
+    use starttls_protocol::tls::SecurityVerdict;
+    let Detail::Client(e) = detail else {
+        return None;
+    };
+    Some(match e.as_ref() {
+        ClientEvent::StateChanged { on, .. } => match on {
+            T::Starttls220 => D::StartHandshake,
+            T::StarttlsNotAdvertised(Next::Quit)
+            | T::HeloWithoutStarttls(Next::Quit)
+            | T::Starttls454(Next::Quit)
+            | T::Starttls454Required
+            | T::StarttlsRefused(Next::Quit)
+            | T::StarttlsRefusedRequired => D::QuitWithoutTls,
+            T::StarttlsNotAdvertised(_)
+            | T::HeloWithoutStarttls(_)
+            | T::Starttls454(_)
+            | T::StarttlsRefused(_) => D::ContinueInClear,
+            T::TlsFailed | T::TlsCouldNotStart => D::AbortHandshake,
+            _ => return None,
+        },
+        ClientEvent::SecurityDecision { verdict, .. } => match verdict {
+            SecurityVerdict::Insufficient { .. } => D::QuitInsecure,
+            _ => D::AcceptSession,
+        },
+        ClientEvent::StarttlsAdvertisedUnderTls { .. } => D::IgnoreStarttls,
+        _ => return None,
+    })
+}
+
 /// Whether a step is shown at message level (see [`Step::headline`]).
 fn headline(step: &NewStep, previous: Option<&Step>) -> bool {
     use starttls_protocol::client::ClientEvent;
@@ -128,9 +161,11 @@ impl Engine {
             self.peer(side).known.retain(|k| !discarded.contains(k));
         }
         let headline = headline(&step, self.steps.last());
+        let decision = decision(&step.detail);
         let step = Step {
             index: self.steps.len(),
             headline,
+            decision,
             actor: step.actor,
             kind: step.kind,
             direction: step.direction,
