@@ -28,6 +28,7 @@ use components::picker::ScenarioPicker;
 use components::policies::Policies;
 use components::quiz::QuizCard;
 use components::share::ShareBar;
+use components::state_diagram::StateDiagram;
 use components::wire::WirePanel;
 use hooks::{FrameInfo, use_keyboard, use_playback, use_post_height, use_url_sync};
 use state::{Action, AppState};
@@ -202,6 +203,17 @@ pub fn App() -> Html {
                 </div>
             });
             let wire = (full || view.wire).then(|| html! { <WirePanel step={step.clone()} /> });
+            // Each machine's state diagram, from the protocol crate's tables; off in embed and
+            // presenter modes unless panels=states.
+            let states = (full || view.states).then(|| html! {
+                <details class="panel states-panel" open=true>
+                    <summary><h2>{ "State diagrams" }</h2></summary>
+                    <div class="state-pair">
+                        <StateDiagram trace={trace.clone()} index={state.index} side={Side::Client} />
+                        <StateDiagram trace={trace.clone()} index={state.index} side={Side::Server} />
+                    </div>
+                </details>
+            });
             html! {
                 <main class="workspace" data-testid="workspace">
                     <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
@@ -212,6 +224,7 @@ pub fn App() -> Html {
                             annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
                         { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
                         { for knowledge }
+                        { for states }
                         { for wire }
                     </div>
                 </main>

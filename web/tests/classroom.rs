@@ -99,7 +99,10 @@ fn a_query_becomes_the_nearest_valid_state() {
     assert_eq!((s.scenario_id.as_str(), s.index), ("tls-required-530", 3));
     assert!(s.view.present && s.notices.is_empty());
     assert_eq!(s.query(false), "?scenario=tls-required-530&step=4");
-    assert_eq!(s.query(true), "?scenario=tls-required-530&step=4&present=1");
+    assert_eq!(
+        s.query(true),
+        "?scenario=tls-required-530&step=4&present=1&detail=all"
+    );
 
     let s = AppState::from_query("?scenario=nope&step=9999&set=server.bogus=1&detail=all");
     assert_eq!(s.scenario_id, "happy-path");
@@ -358,4 +361,66 @@ fn message_level_steps_keep_every_rule_and_the_detail_toggle_restores_the_rest()
         .reduce(Action::Goto(decision))
         .reduce(Action::ToggleDetail);
     assert!(trace.steps[s.index].headline && s.index < decision);
+}
+
+/// The state diagram is drawn from the protocol crate's table: every state of each side, the
+/// current one marked, and the row the dialogue took last highlighted.
+#[wasm_bindgen_test]
+async fn the_state_diagram_highlights_the_transition_taken() {
+    use starttls_web::components::state_diagram::{StateDiagram, StateDiagramProps};
+    use starttls_web::view::knowledge::Side;
+    let t = Rc::new(trace("happy-path"));
+    // The step where the client reads 220 and moves to its handshake state.
+    let i = t
+        .steps
+        .iter()
+        .position(|s| {
+            matches!(
+                s.row,
+                Some(starttls_sim::trace::TableRow::Client {
+                    on: starttls_protocol::client::ClientTrigger::Starttls220,
+                    ..
+                })
+            )
+        })
+        .expect("the 220 row");
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let props = StateDiagramProps {
+        trace: t.clone(),
+        index: i,
+        side: Side::Client,
+    };
+    yew::Renderer::<StateDiagram>::with_root_and_props(root.clone(), props).render();
+    yew::scheduler::flush().await;
+    let html = root.inner_html();
+    let states = starttls_protocol::client::ClientStateId::ALL.len();
+    assert_eq!(html.matches("data-state=").count(), states, "{html}");
+    let current = root
+        .query_selector(r#"[data-testid="state-current"]"#)
+        .unwrap()
+        .expect("a current state");
+    assert_eq!(
+        current.get_attribute("data-state").as_deref(),
+        Some("TlsHandshake")
+    );
+    let taken = root
+        .query_selector(r#"[data-testid="transition-taken"]"#)
+        .unwrap()
+        .expect("the transition taken");
+    assert_eq!(
+        taken.get_attribute("data-from").as_deref(),
+        Some("AwaitStarttls")
+    );
+    assert_eq!(
+        taken.get_attribute("data-to").as_deref(),
+        Some("TlsHandshake")
+    );
+    assert_eq!(
+        root.query_selector_all(r#"[data-testid="transition-taken"]"#)
+            .unwrap()
+            .length(),
+        1
+    );
 }

@@ -184,6 +184,31 @@ impl SmtpItem {
     }
 }
 
+/// A row of a machine's transition table, as a step took it (the UI's state diagram
+/// highlights it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableRow {
+    /// A row of the client's table.
+    Client {
+        /// The state before.
+        from: starttls_protocol::client::ClientStateId,
+        /// The trigger.
+        on: starttls_protocol::client::ClientTrigger,
+        /// The state after.
+        to: starttls_protocol::client::ClientStateId,
+    },
+    /// A row of the server's table.
+    Server {
+        /// The state before.
+        from: starttls_protocol::server::ServerStateId,
+        /// The trigger.
+        on: starttls_protocol::server::ServerTrigger,
+        /// The state after.
+        to: starttls_protocol::server::ServerStateId,
+    },
+}
+
 /// A decision of the client, as the engine made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -287,6 +312,9 @@ pub struct Step {
     /// The steps between two headlines are annotations of the first one.
     #[serde(default = "yes")]
     pub headline: bool,
+    /// The transition-table row this step takes, when it is a state change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<TableRow>,
     /// The client's decision at this step, when it makes one a class can be asked about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<ClientDecision>,

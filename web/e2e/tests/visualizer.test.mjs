@@ -443,3 +443,39 @@ test("message level by default: about 20 steps for the happy path, annotations k
   }
   await page.context().close();
 });
+
+test("state diagrams: one per side, from the protocol tables, the current state and the transition taken marked; none in embed mode", async () => {
+  const page = await openPage(browser, `${server.url}?scenario=happy-path&detail=all`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="state-diagram"]').length === 2, null, { timeout: 30_000 });
+  assert.deepEqual(
+    await page.locator('[data-testid="state-diagram"]').evaluateAll((els) => els.map((e) => e.dataset.side)),
+    ["client", "server"],
+  );
+  // The client's 220 row: the step whose technical line names it.
+  const i = await page.evaluate(() => {
+    const steps = [...document.querySelectorAll('[data-testid="diagram-step"]')];
+    return steps.findIndex((s) => /client reads 220/.test(s.querySelector("title")?.textContent ?? ""));
+  });
+  assert.ok(i > 0);
+  await page.locator('[data-testid="diagram-step"]').nth(i).click();
+  await waitStep(page, i + 1);
+  const client = page.locator('[data-testid="state-diagram"][data-side="client"]');
+  assert.equal(await client.locator('[data-testid="state-current"]').getAttribute("data-state"), "TlsHandshake");
+  const taken = client.locator('[data-testid="transition-taken"]');
+  assert.equal(await taken.getAttribute("data-from"), "AwaitStarttls");
+  assert.equal(await taken.getAttribute("data-to"), "TlsHandshake");
+  // At 360 px nothing scrolls sideways, in light and in dark.
+  for (const colorScheme of ["light", "dark"]) {
+    const phone = await openPage(browser, `${server.url}?scenario=happy-path`, { viewport: { width: 360, height: 740 }, colorScheme });
+    await phone.waitForFunction(() => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""), null, { timeout: 30_000 });
+    const [scroll, inner] = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= inner, `${colorScheme}: scrollWidth ${scroll} <= innerWidth ${inner}`);
+    await phone.context().close();
+  }
+  const embed = await openPage(browser, `${server.url}?scenario=happy-path&embed=1`);
+  await embed.waitForFunction(() => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  assert.equal(await embed.locator('[data-testid="state-diagram"]').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await embed.context().close();
+  await page.context().close();
+});

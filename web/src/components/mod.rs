@@ -16,4 +16,5 @@ pub mod picker;
 pub mod policies;
 pub mod quiz;
 pub mod share;
+pub mod state_diagram;
 pub mod wire;

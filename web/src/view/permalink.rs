@@ -11,7 +11,7 @@
 //! | `step` | the step, from 1 |
 //! | `set` | a policy override `dotted.key=value` (repeatable; the value is JSON or a plain string) |
 //! | `embed` | `1`: only the diagram, the controls and the explanation |
-//! | `panels` | with `embed` or `present`: extra panels, `knowledge` and/or `wire` |
+//! | `panels` | with `embed` or `present`: extra panels, `knowledge`, `wire` and/or `states` |
 //! | `present` | `1`: presenter mode |
 //! | `quiz` | `1`: quiz mode |
 //! | `lesson` | `1`: the guided lesson |
@@ -48,6 +48,8 @@ pub struct ViewOptions {
     pub knowledge: bool,
     /// In embed or presenter mode: show the wire panel.
     pub wire: bool,
+    /// In embed or presenter mode: show the state diagrams.
+    pub states: bool,
     /// Detail level "every decision": each decision and state change is a step of its own.
     /// Off (the default): one step per message on the wire or key moment, with the decisions
     /// in between as its annotations.
@@ -176,8 +178,9 @@ pub fn parse_query(search: &str) -> Parsed {
                     match panel {
                         "knowledge" => q.view.knowledge = true,
                         "wire" => q.view.wire = true,
+                        "states" => q.view.states = true,
                         other => notices.push(format!(
-                            "The panel {:?} in panels= is unknown (valid: knowledge, wire): it is ignored.",
+                            "The panel {:?} in panels= is unknown (valid: knowledge, wire, states): it is ignored.",
                             shown(other)
                         )),
                     }
@@ -216,11 +219,15 @@ pub fn to_query(query: &Query) -> String {
             parts.push(format!("{name}=1"));
         }
     }
-    let panels: Vec<&str> = [(v.knowledge, "knowledge"), (v.wire, "wire")]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
-        .collect();
+    let panels: Vec<&str> = [
+        (v.knowledge, "knowledge"),
+        (v.wire, "wire"),
+        (v.states, "states"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, n)| *n)
+    .collect();
     if !panels.is_empty() {
         parts.push(format!("panels={}", panels.join(",")));
     }

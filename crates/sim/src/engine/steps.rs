@@ -87,6 +87,32 @@ impl NewStep {
     }
 }
 
+/// The table row a state change took.
+fn table_row(detail: &Detail) -> Option<crate::trace::TableRow> {
+    use crate::trace::TableRow;
+    use starttls_protocol::client::ClientEvent;
+    use starttls_protocol::server::ServerEvent;
+    match detail {
+        Detail::Client(e) => match e.as_ref() {
+            ClientEvent::StateChanged { from, on, to, .. } => Some(TableRow::Client {
+                from: *from,
+                on: *on,
+                to: *to,
+            }),
+            _ => None,
+        },
+        Detail::Server(e) => match e.as_ref() {
+            ServerEvent::StateChanged { from, on, to, .. } => Some(TableRow::Server {
+                from: *from,
+                on: *on,
+                to: *to,
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The client's decision a step shows, read from the machine's event.
 fn decision(detail: &Detail) -> Option<crate::trace::ClientDecision> {
     use crate::trace::ClientDecision as D;
@@ -162,10 +188,12 @@ impl Engine {
         }
         let headline = headline(&step, self.steps.last());
         let decision = decision(&step.detail);
+        let row = table_row(&step.detail);
         let step = Step {
             index: self.steps.len(),
             headline,
             decision,
+            row,
             actor: step.actor,
             kind: step.kind,
             direction: step.direction,
