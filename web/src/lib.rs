@@ -13,6 +13,7 @@ pub mod view;
 
 use std::rc::Rc;
 
+use components::compare::CompareView;
 use components::console::Console;
 use components::controls::Controls;
 use components::diagram::Diagram;
@@ -183,9 +184,55 @@ pub fn App() -> Html {
             <button type="button" data-testid="notices-dismiss" onclick={dismiss}>{ "Dismiss" }</button>
         </section>
     });
-    let controls = html! {
-        <Controls index={state.position()} len={state.visible_len()} playing={state.playing}
-            speed_ms={state.speed_ms} detail={state.detailed()} dispatcher={dispatcher.clone()} />
+    let controls = match &state.compare {
+        Some(c) => html! {
+            <Controls index={state.compare_pos} len={c.len()} playing={state.playing}
+                speed_ms={state.speed_ms} detail={false} dispatcher={dispatcher.clone()} />
+        },
+        None => html! {
+            <Controls index={state.position()} len={state.visible_len()} playing={state.playing}
+                speed_ms={state.speed_ms} detail={state.detailed()} dispatcher={dispatcher.clone()} />
+        },
+    };
+    // "Compare with…": the suggested partner first, then every other scenario.
+    let compare_with = {
+        let current = state.scenario_id.clone();
+        let suggested: Vec<&str> = starttls_sim::compare::SUGGESTED
+            .iter()
+            .filter_map(|(a, b)| {
+                if *a == current {
+                    Some(*b)
+                } else if *b == current {
+                    Some(*a)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let d = dispatcher.clone();
+        let from = current.clone();
+        let onchange = Callback::from(move |e: Event| {
+            use wasm_bindgen::JsCast;
+            if let Some(select) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+                && !select.value().is_empty()
+            {
+                d.dispatch(Action::Compare(Some((from.clone(), select.value()))));
+            }
+        });
+        html! {
+            <label class="compare-with">
+                <span class="label">{ "Compare with…" }</span>
+                <select data-testid="compare-with" {onchange}>
+                    <option value="" selected=true>{ "—" }</option>
+                    { for suggested.iter().map(|id| html! { <option value={id.to_string()}>{ format!("{id} (suggested)") }</option> }) }
+                    { for state.catalogue.iter().filter(|s| s.id != current && !suggested.contains(&s.id.as_str())).map(|s| html! {
+                        <option value={s.id.clone()}>{ &s.id }</option>
+                    }) }
+                </select>
+            </label>
+        }
     };
     let quiz = match (&state.trace, view.quiz) {
         (Some(trace), true) => html! {
@@ -194,18 +241,22 @@ pub fn App() -> Html {
         _ => html! {},
     };
     let full = !view.embed && !view.present;
-    let workspace = match (&state.trace, step) {
-        (Some(trace), Some(step)) => {
-            let knowledge = (full || view.knowledge).then(|| html! {
+    let workspace = match (&state.compare, &state.trace, step) {
+        (Some(c), _, _) => html! {
+            <CompareView comparison={c.clone()} position={state.compare_pos} dispatcher={dispatcher.clone()} />
+        },
+        (None, trace, step) => match (trace, step) {
+            (Some(trace), Some(step)) => {
+                let knowledge = (full || view.knowledge).then(|| html! {
                 <div class="knowledge-pair">
                     <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Client} />
                     <KnowledgePanel trace={trace.clone()} index={state.index} side={Side::Server} />
                 </div>
             });
-            let wire = (full || view.wire).then(|| html! { <WirePanel step={step.clone()} /> });
-            // Each machine's state diagram, from the protocol crate's tables; off in embed and
-            // presenter modes unless panels=states.
-            let states = (full || view.states).then(|| html! {
+                let wire = (full || view.wire).then(|| html! { <WirePanel step={step.clone()} /> });
+                // Each machine's state diagram, from the protocol crate's tables; off in embed and
+                // presenter modes unless panels=states.
+                let states = (full || view.states).then(|| html! {
                 <details class="panel states-panel" open=true>
                     <summary><h2>{ "State diagrams" }</h2></summary>
                     <div class="state-pair">
@@ -214,23 +265,24 @@ pub fn App() -> Html {
                     </div>
                 </details>
             });
-            html! {
-                <main class="workspace" data-testid="workspace">
-                    <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
-                        hide_future={view.quiz} visible={Rc::new(state.visible())} />
-                    <div class="inspector">
-                        { quiz }
-                        <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}
-                            annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
-                        { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
-                        { for knowledge }
-                        { for states }
-                        { for wire }
-                    </div>
-                </main>
+                html! {
+                    <main class="workspace" data-testid="workspace">
+                        <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
+                            hide_future={view.quiz} visible={Rc::new(state.visible())} />
+                        <div class="inspector">
+                            { quiz }
+                            <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}
+                                annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
+                            { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
+                            { for knowledge }
+                            { for states }
+                            { for wire }
+                        </div>
+                    </main>
+                }
             }
-        }
-        _ => html! {},
+            _ => html! {},
+        },
     };
     let ondragover = {
         let dragging = dragging.clone();
@@ -315,6 +367,7 @@ pub fn App() -> Html {
                         selected={AttrValue::from(state.scenario_id.clone())}
                         dispatcher={dispatcher.clone()} />
                     { controls }
+                    { if state.compare.is_none() { compare_with } else { html! {} } }
                     <button type="button" class="help-button" data-testid="help-button"
                         aria-expanded={state.help_open.to_string()} title="Keyboard shortcuts (?)"
                         onclick={toggle_help}>{ "?" }<span class="sr-only">{ " Keyboard shortcuts" }</span></button>

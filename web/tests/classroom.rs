@@ -43,6 +43,7 @@ fn a_query_round_trips() {
             detail: true,
             ..ViewOptions::default()
         },
+        compare: None,
     };
     let text = to_query(&q);
     assert!(
@@ -422,5 +423,35 @@ async fn the_state_diagram_highlights_the_transition_taken() {
             .unwrap()
             .length(),
         1
+    );
+}
+
+/// Compare mode: two scenarios in lockstep at message level; the permalink reproduces it.
+#[wasm_bindgen_test]
+fn compare_mode_steps_in_lockstep_and_round_trips() {
+    let s = Rc::new(AppState::from_query(
+        "?compare=command-injection-compliant,command-injection-vulnerable&step=3",
+    ));
+    let c = s.compare.clone().expect("a comparison");
+    assert_eq!(s.compare_pos, 2);
+    let d = c.divergence.clone().expect("they part");
+    assert!(
+        d.position > 0 && d.what.contains("Here they part"),
+        "{}",
+        d.what
+    );
+    let s = s.reduce(Action::Next).reduce(Action::Next);
+    assert_eq!(s.compare_pos, 4);
+    assert_eq!(
+        s.query(false),
+        "?compare=command-injection-compliant,command-injection-vulnerable&step=5"
+    );
+    let s = s.reduce(Action::Compare(None));
+    assert!(s.compare.is_none());
+    let s = AppState::from_query("?compare=happy-path,nope");
+    assert!(
+        s.compare.is_none() && s.notices.len() == 1,
+        "{:?}",
+        s.notices
     );
 }

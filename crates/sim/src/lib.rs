@@ -9,6 +9,7 @@
 pub mod attacker;
 pub mod audit;
 pub mod clock;
+pub mod compare;
 pub mod engine;
 pub mod export;
 pub mod handshake;

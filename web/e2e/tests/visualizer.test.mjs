@@ -479,3 +479,40 @@ test("state diagrams: one per side, from the protocol tables, the current state 
   await embed.context().close();
   await page.context().close();
 });
+
+test("compare mode: compliant and vulnerable side by side, the divergence named and marked, the permalink, embed and presenter", async () => {
+  const query = "?compare=command-injection-compliant,command-injection-vulnerable";
+  const page = await openPage(browser, `${server.url}${query}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-pane"]').length === 2, null, { timeout: 30_000 });
+  assert.deepEqual(
+    await page.locator('[data-testid="compare-pane"]').evaluateAll((els) => els.map((e) => e.dataset.scenario)),
+    ["command-injection-compliant", "command-injection-vulnerable"],
+  );
+  const banner = page.getByTestId("divergence");
+  assert.match(await banner.textContent(), /Here they part/);
+  const at = Number(await banner.getAttribute("data-position"));
+  assert.ok(at > 1);
+  await page.getByTestId("divergence-go").click();
+  await waitStep(page, at);
+  // Both panes mark the step where they part, and both show it now.
+  assert.equal(await page.locator('[data-testid="compare-pane"] [data-testid="diagram-step"][data-divergence="true"]').count(), 2);
+  assert.equal(await page.locator('[data-testid="compare-pane"] [data-divergence="true"][data-current="true"]').count(), 2);
+  await page.waitForFunction((n) => location.search.includes(`step=${n}`), at);
+  assert.match(page.url(), /compare=command-injection-compliant,command-injection-vulnerable/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+  // From a scenario: "Compare with…" offers the suggested partner.
+  const single = await openPage(browser, `${server.url}?scenario=response-injection-compliant`);
+  await single.waitForFunction(() => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  await single.getByTestId("compare-with").selectOption("response-injection-vulnerable");
+  await single.waitForFunction(() => document.querySelectorAll('[data-testid="compare-pane"]').length === 2);
+  assert.match(single.url(), /compare=response-injection-compliant,response-injection-vulnerable/);
+  await single.context().close();
+  for (const mode of ["embed=1", "present=1"]) {
+    const p = await openPage(browser, `${server.url}${query}&${mode}`);
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid="compare-pane"]').length === 2, null, { timeout: 30_000 });
+    assert.match(await p.getByTestId("divergence").textContent(), /Here they part/, mode);
+    assert.deepEqual(p.errors, [], mode);
+    await p.context().close();
+  }
+});

@@ -114,6 +114,12 @@ pub struct DiagramProps {
     pub hide_future: bool,
     /// The trace indices drawn, in order (every step, or the message-level ones).
     pub visible: Rc<Vec<usize>>,
+    /// Compare mode: the step where the two dialogues part.
+    #[prop_or_default]
+    pub divergence: Option<usize>,
+    /// Compare mode: a click selects a position, not a trace index.
+    #[prop_or_default]
+    pub by_position: bool,
 }
 
 /// The sequence diagram.
@@ -154,9 +160,10 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         let upto = visible.get(row + 1).copied().unwrap_or(trace.steps.len());
         let annotations = upto.saturating_sub(i + 1);
         let current = i == props.index;
+        let target = if props.by_position { row } else { i };
         let onclick = {
             let d = props.dispatcher.clone();
-            Callback::from(move |_: MouseEvent| d.dispatch(Action::Goto(i)))
+            Callback::from(move |_: MouseEvent| d.dispatch(Action::Goto(target)))
         };
         let class = classes!(
             "step",
@@ -165,6 +172,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             if step.tls { "tls" } else { "clear" },
             step.violation.then_some("violation"),
             current.then_some("current"),
+            (props.divergence == Some(i)).then_some("divergence"),
             (i > props.index).then_some("future"),
         );
         let replies = reply_summary(step).join(";");
@@ -173,7 +181,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
             Callback::from(move |e: KeyboardEvent| {
                 if e.key() == "Enter" || e.key() == " " {
                     e.prevent_default();
-                    d.dispatch(Action::Goto(i));
+                    d.dispatch(Action::Goto(target));
                 }
             })
         };
@@ -187,6 +195,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
                 tabindex="0" role="button" aria-label={format!("Step {}: {}", row + 1, step.text)}
                 aria-current={current.then_some("step")} {onkeydown}
                 data-annotations={annotations.to_string()}
+                data-divergence={(props.divergence == Some(i)).to_string()}
                 data-actor={actor_str(step.actor)} data-tls={step.tls.to_string()}
                 data-kind={kind_str(step.kind)} data-violation={step.violation.to_string()}
                 data-replies={replies} data-current={current.to_string()} {onclick}>

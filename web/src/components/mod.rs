@@ -1,5 +1,6 @@
 //! The UI's components; each renders engine output and dispatches intents.
 
+pub mod compare;
 pub mod console;
 pub mod controls;
 pub mod diagram;

@@ -96,6 +96,51 @@ pub struct AppState {
     pub imported: Option<String>,
     /// Why the last import was refused.
     pub import_error: Option<String>,
+    /// Compare mode: two dialogues side by side.
+    pub compare: Option<Rc<Comparison>>,
+    /// Compare mode: the message-level position both sides show, from 0.
+    pub compare_pos: usize,
+}
+
+/// Two dialogues side by side, and where they part (decided by the engine's comparison).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The first scenario id and its trace.
+    pub left: (String, Rc<Trace>),
+    /// The second scenario id and its trace.
+    pub right: (String, Rc<Trace>),
+    /// Where they part.
+    pub divergence: Option<starttls_sim::compare::Divergence>,
+}
+
+impl Comparison {
+    /// Simulates both scenarios; `None` with a reason when one cannot be run.
+    pub fn new(a: &str, b: &str) -> Result<Self, String> {
+        let run = |id: &str| -> Result<Rc<Trace>, String> {
+            let scenario = effective_scenario(id, &[]).map_err(|e| format!("{id}: {e}"))?;
+            simulate(&scenario, &[])
+                .map(|s| Rc::new(s.trace))
+                .map_err(|e| format!("{id}: {e}"))
+        };
+        let (left, right) = (run(a)?, run(b)?);
+        let divergence = starttls_sim::compare::divergence(&left, &right);
+        Ok(Self {
+            left: (a.to_string(), left),
+            right: (b.to_string(), right),
+            divergence,
+        })
+    }
+
+    /// The number of message-level positions (the longer side's).
+    pub fn len(&self) -> usize {
+        let count = |t: &Trace| t.steps.iter().filter(|s| s.headline).count();
+        count(&self.left.1).max(count(&self.right.1))
+    }
+
+    /// Whether neither side has a step.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// What the person asked for.
@@ -143,6 +188,8 @@ pub enum Action {
     ImportFailed(String),
     /// Hide the notices and the import error.
     DismissNotices,
+    /// Open compare mode on two scenarios, or close it.
+    Compare(Option<(String, String)>),
 }
 
 impl AppState {
@@ -184,6 +231,8 @@ impl AppState {
             quiz: QuizState::default(),
             imported: None,
             import_error: None,
+            compare: None,
+            compare_pos: 0,
         };
         state.resimulate(None)
     }
@@ -239,6 +288,22 @@ impl AppState {
         }
         state.view = query.view;
         state.index = state.snap(state.index);
+        if let Some((a, b)) = &query.compare {
+            let known = |id: &str| state.catalogue.iter().any(|s| s.id == id);
+            match (known(a), known(b)) {
+                (true, true) => match Comparison::new(a, b) {
+                    Ok(c) => {
+                        state.compare_pos = query.step.unwrap_or(1).saturating_sub(1).min(c.len().saturating_sub(1));
+                        state.compare = Some(Rc::new(c));
+                    }
+                    Err(e) => notices.push(format!("The comparison could not be run: {e}")),
+                },
+                _ => notices.push(format!(
+                    "The parameter compare={}: names a scenario that is not in the catalogue: the comparison is not shown.",
+                    crate::view::labels::truncate(&format!("{a},{b}"), 80)
+                )),
+            }
+        }
         state.notices = notices;
         state
     }
@@ -246,7 +311,20 @@ impl AppState {
     /// The query string of the current view (`?scenario=…&step=…`): with the view options for
     /// the address bar, without them for a link to share.
     pub fn query(&self, with_view: bool) -> String {
+        if let Some(c) = &self.compare {
+            return permalink::to_query(&Query {
+                compare: Some((c.left.0.clone(), c.right.0.clone())),
+                step: Some(self.compare_pos + 1),
+                view: if with_view {
+                    self.view
+                } else {
+                    ViewOptions::default()
+                },
+                ..Query::default()
+            });
+        }
         permalink::to_query(&Query {
+            compare: None,
             scenario: Some(self.scenario_id.clone()),
             step: (!self.is_empty()).then_some(self.index + 1),
             overrides: self.overrides.clone(),
@@ -410,6 +488,29 @@ impl Reducible for AppState {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
+        // Compare mode: both sides step in lockstep over their message-level steps.
+        if let Some(c) = &self.compare {
+            let last = c.len().saturating_sub(1);
+            let pos = self.compare_pos;
+            let to = match &action {
+                Action::First => Some(0),
+                Action::Prev => Some(pos.saturating_sub(1)),
+                Action::Next => Some((pos + 1).min(last)),
+                Action::Last => Some(last),
+                Action::GotoPosition(p) | Action::Goto(p) => Some((*p).min(last)),
+                Action::Tick if self.playing => {
+                    if pos >= last {
+                        next.playing = false;
+                    }
+                    Some((pos + 1).min(last))
+                }
+                _ => None,
+            };
+            if let Some(to) = to {
+                next.compare_pos = to;
+                return Rc::new(next);
+            }
+        }
         let last = self.len().saturating_sub(1);
         let next = match action {
             Action::Select(id) => {
@@ -584,6 +685,19 @@ impl Reducible for AppState {
             }
             Action::ImportFailed(message) => {
                 next.import_error = Some(message);
+                next
+            }
+            Action::Compare(pair) => {
+                next.compare = None;
+                next.compare_pos = 0;
+                if let Some((a, b)) = pair {
+                    match Comparison::new(&a, &b) {
+                        Ok(c) => next.compare = Some(Rc::new(c)),
+                        Err(e) => next
+                            .notices
+                            .push(format!("The comparison could not be run: {e}")),
+                    }
+                }
                 next
             }
             Action::DismissNotices => {

@@ -15,6 +15,7 @@
 //! | `present` | `1`: presenter mode |
 //! | `quiz` | `1`: quiz mode |
 //! | `lesson` | `1`: the guided lesson |
+//! | `compare` | `a,b`: two scenarios side by side, stepping in lockstep |
 //! | `detail` | `all`: every decision is a step of its own (default: one step per message) |
 //!
 //! Parsing never fails and never panics: whatever it cannot read becomes a notice that names
@@ -31,6 +32,8 @@ pub struct Query {
     pub overrides: Vec<(String, String)>,
     /// The view options.
     pub view: ViewOptions,
+    /// Compare mode: two scenario ids shown side by side.
+    pub compare: Option<(String, String)>,
 }
 
 /// How the page is laid out; every field is off by default.
@@ -161,6 +164,15 @@ pub fn parse_query(search: &str) -> Parsed {
                     shown(&value)
                 )),
             },
+            "compare" => match value.split_once(',') {
+                Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                    q.compare = Some((a.trim().to_string(), b.trim().to_string()));
+                }
+                _ => notices.push(format!(
+                    "The parameter compare={:?} is not two scenario ids separated by a comma: it is ignored.",
+                    shown(&value)
+                )),
+            },
             "embed" => q.view.embed = flag("embed", &value, notices),
             "present" => q.view.present = flag("present", &value, notices),
             "quiz" => q.view.quiz = flag("quiz", &value, notices),
@@ -187,7 +199,7 @@ pub fn parse_query(search: &str) -> Parsed {
                 }
             }
             other => notices.push(format!(
-                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson, detail): it is ignored.",
+                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson, detail, compare): it is ignored.",
                 shown(other)
             )),
         }
@@ -201,6 +213,13 @@ pub fn to_query(query: &Query) -> String {
     let mut parts = Vec::new();
     if let Some(id) = &query.scenario {
         parts.push(format!("scenario={}", percent_encode(id)));
+    }
+    if let Some((a, b)) = &query.compare {
+        parts.push(format!(
+            "compare={},{}",
+            percent_encode(a),
+            percent_encode(b)
+        ));
     }
     if let Some(step) = query.step {
         parts.push(format!("step={step}"));
