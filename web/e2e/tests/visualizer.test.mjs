@@ -386,6 +386,14 @@ test("what each side receives: the attacker's rewrite as deleted and inserted li
   assert.ok(deleted.some((t) => t.includes("250 STARTTLS")), `deleted: ${deleted}`);
   // Dropping the last line forces the attacker to turn the line before it into the final one.
   assert.ok(inserted.some((t) => t.includes("250 ENHANCEDSTATUSCODES")), `inserted: ${inserted}`);
+  // The server's arrow stops at the wire lane: the attacker intercepts it and carries it on.
+  const intercepted = page.locator('[data-testid="diagram-step"][data-intercepted="true"]');
+  assert.equal(await intercepted.count(), 1);
+  assert.equal(await intercepted.getAttribute("data-actor"), "server");
+  // The client's panel shows what it received: no STARTTLS in the list it learnt.
+  await gotoIndex(page, attacker + 2);
+  const learnt = await page.locator('[data-testid="knowledge-client"]').textContent();
+  assert.ok(!/STARTTLS/.test(learnt), learnt);
   // The scenario names its primary sources.
   await page.locator('[data-testid="scenario-summary"] summary').click();
   const sources = await page.locator('[data-testid="scenario-sources"] a').evaluateAll((as) => as.map((a) => a.href));

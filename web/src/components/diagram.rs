@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use starttls_sim::trace::{Actor, Direction, Step, Trace};
+use starttls_sim::trace::{Actor, Detail, Direction, Step, Trace};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -49,9 +49,12 @@ fn lock(x: f64, y: f64, closed: bool) -> Html {
     }
 }
 
-fn arrow(step: &Step, y: f64) -> Html {
+/// An arrow. `intercepted`: the attacker rewrites this flight, so it stops at the wire lane
+/// and the attacker's step carries it on to the receiver.
+fn arrow(step: &Step, y: f64, intercepted: bool) -> Html {
     let direction = step.direction.unwrap_or(Direction::ClientToServer);
     let (x1, x2) = match (step.actor, direction) {
+        (Actor::Client | Actor::Server, _) if intercepted => (lane_x(step.actor), WIRE_X),
         (Actor::Attacker | Actor::Wire, Direction::ClientToServer) => (WIRE_X, SERVER_X),
         (Actor::Attacker | Actor::Wire, Direction::ServerToClient) => (WIRE_X, CLIENT_X),
         (_, Direction::ClientToServer) => (CLIENT_X, SERVER_X),
@@ -161,6 +164,10 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         let annotations = upto.saturating_sub(i + 1);
         let current = i == props.index;
         let target = if props.by_position { row } else { i };
+        let intercepted = matches!(
+            trace.steps.get(i + 1),
+            Some(Step { actor: Actor::Attacker, detail: Detail::Wire(v), .. }) if v.rewrites_previous
+        );
         let onclick = {
             let d = props.dispatcher.clone();
             Callback::from(move |_: MouseEvent| d.dispatch(Action::Goto(target)))
@@ -196,6 +203,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
                 aria-current={current.then_some("step")} {onkeydown}
                 data-annotations={annotations.to_string()}
                 data-divergence={(props.divergence == Some(i)).to_string()}
+                data-intercepted={intercepted.to_string()}
                 data-actor={actor_str(step.actor)} data-tls={step.tls.to_string()}
                 data-kind={kind_str(step.kind)} data-violation={step.violation.to_string()}
                 data-replies={replies} data-current={current.to_string()} {onclick}>
@@ -203,7 +211,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
                 <rect class="row-bg" x="0" y={(y - ROW / 2.0).to_string()} width={WIDTH.to_string()}
                     height={ROW.to_string()} />
                 <text class="row-num" x="44" y={(y + 4.0).to_string()} text-anchor="start">{ row + 1 }</text>
-                { if step.direction.is_some() { arrow(step, y) } else { note(step, y) } }
+                { if step.direction.is_some() { arrow(step, y, intercepted) } else { note(step, y) } }
                 { for marks }
             </g>
         }
