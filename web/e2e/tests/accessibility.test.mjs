@@ -1,0 +1,47 @@
+// Accessibility, checked by axe-core (installed from the lockfile) in real Chromium: the main
+// view, compare mode, presenter mode and embed mode have no serious or critical violation,
+// colour contrast included.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { useApp, server, browser, openPage } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+
+useApp();
+
+async function audit(query, ready) {
+  const page = await openPage(browser, `${server.url}${query}`);
+  await page.waitForFunction(ready, null, { timeout: 30_000 });
+  await page.addScriptTag({ path: axePath });
+  const results = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.length,
+      target: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+  await page.context().close();
+  return results;
+}
+
+const counterReady = () => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "");
+const compareReady = () => document.querySelectorAll('[data-testid="compare-pane"]').length === 2;
+
+for (const [name, query, ready] of [
+  ["main view", "?scenario=command-injection-vulnerable&step=20", counterReady],
+  ["compare view", "?compare=command-injection-compliant,command-injection-vulnerable", compareReady],
+  ["presenter mode", "?scenario=tls-required-530&present=1", counterReady],
+  ["embed mode", "?scenario=happy-path&embed=1", counterReady],
+]) {
+  test(`axe-core: no serious or critical violation in the ${name}`, async () => {
+    const violations = await audit(query, ready);
+    for (const v of violations) console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.target.join(" | ")}`);
+    const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(bad, [], `${name}: ${JSON.stringify(bad)}`);
+  });
+}
