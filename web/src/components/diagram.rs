@@ -199,7 +199,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         });
         html! {
             <g {class} data-testid="diagram-step" data-index={i.to_string()}
-                tabindex="0" role="button" aria-label={format!("Step {}: {}", row + 1, step.text)}
+                tabindex="0" role="button"
                 aria-current={current.then_some("step")} {onkeydown}
                 data-annotations={annotations.to_string()}
                 data-divergence={(props.divergence == Some(i)).to_string()}
@@ -225,7 +225,7 @@ pub fn Diagram(props: &DiagramProps) -> Html {
                 <span class="legend-attack">{ "— attacker" }</span>
             </p>
             <div class="diagram-scroll" ref={container}>
-                <svg data-testid="diagram" class="diagram" role="img"
+                <svg data-testid="diagram" class="diagram" role="group"
                     aria-label={format!("Sequence diagram of {} steps; step {} is highlighted", visible.len(), row_of(props.index) + 1)}
                     viewBox={format!("0 0 {WIDTH} {height}")} width="100%"
                     style={format!("aspect-ratio: {WIDTH} / {height}")}>
