@@ -194,7 +194,10 @@ pub fn policy_groups() -> Vec<FieldGroup> {
                     "reply to a second STARTTLS",
                     Some(RuleId::NoTlsTwice),
                     choices(&[
-                        (SecondStarttlsReply::BadSequence503, "503 Bad sequence (default)"),
+                        (
+                            SecondStarttlsReply::BadSequence503,
+                            "503 Bad sequence (default)",
+                        ),
                         (SecondStarttlsReply::Postfix554, "554 (Postfix)"),
                         (SecondStarttlsReply::OpenSmtpd503, "503 (OpenSMTPD)"),
                         (SecondStarttlsReply::Aiosmtpd220, "220 (aiosmtpd)"),
