@@ -36,6 +36,26 @@ pub fn lookup<S: Copy + Eq, T: Copy + Eq>(
         .or_else(|| table.iter().find(|t| t.from.is_none() && t.on == on))
 }
 
+/// Checks the change `from` --`on`--> `to` against `table`: the row's rules, or the
+/// [`TableMiss`] to report. `Ok(None)`: no row, and the state did not change (not a row).
+pub fn check<S: Copy + Eq, T: Copy + Eq>(
+    table: &'static [Transition<S, T>],
+    from: S,
+    on: T,
+    to: S,
+) -> Result<Option<&'static [RuleId]>, TableMiss<S, T>> {
+    match lookup(table, from, on) {
+        Some(row) if row.to == to => Ok(Some(row.rules)),
+        None if from == to => Ok(None),
+        row => Err(TableMiss {
+            from,
+            on,
+            to,
+            table_says: row.map(|r| r.to),
+        }),
+    }
+}
+
 /// A state change the table does not allow: a defect of the machine, reported as an event
 /// (never a panic, never silently dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

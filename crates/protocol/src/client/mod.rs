@@ -429,23 +429,15 @@ impl Client {
         let from = self.state.id();
         let to = next.id();
         self.state = next;
-        let row = crate::transition::lookup(TRANSITIONS, from, on);
-        match row {
-            Some(row) if row.to == to => self.events.push_back(ClientEvent::StateChanged {
+        match crate::transition::check(TRANSITIONS, from, on, to) {
+            Ok(Some(rules)) => self.events.push_back(ClientEvent::StateChanged {
                 from,
                 on,
                 to,
-                rules: row.rules.to_vec(),
+                rules: rules.to_vec(),
             }),
-            None if from == to => {}
-            _ => self
-                .events
-                .push_back(ClientEvent::TableMiss(crate::transition::TableMiss {
-                    from,
-                    on,
-                    to,
-                    table_says: row.map(|r| r.to),
-                })),
+            Ok(None) => {}
+            Err(miss) => self.events.push_back(ClientEvent::TableMiss(miss)),
         }
     }
 

@@ -1,0 +1,67 @@
+//! Sentences for people: what each flight and each machine event means, with the rules it
+//! applies. The engine decides; this module only words it: `flight` the wire, `events`
+//! the machines' events and decisions; here, the words both use.
+
+mod events;
+mod flight;
+
+pub use events::*;
+pub use flight::*;
+
+use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance, escape_bytes};
+
+use crate::trace::Actor;
+
+/// Bytes as text with `\r`, `\n` and `\xNN` escapes.
+pub fn escape(bytes: &[u8]) -> String {
+    escape_bytes(bytes)
+}
+
+fn side(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Client => "client",
+        Actor::Server => "server",
+        Actor::Wire => "wire",
+        Actor::Attacker => "attacker",
+    }
+}
+
+fn key_name(key: KnowledgeKey) -> &'static str {
+    match key {
+        KnowledgeKey::ClientName => "the client's EHLO name",
+        KnowledgeKey::ReversePath => "the envelope sender (MAIL FROM)",
+        KnowledgeKey::Recipient => "an envelope recipient (RCPT TO)",
+        KnowledgeKey::AuthIdentity => "the authenticated identity",
+        KnowledgeKey::Greeting => "the server's greeting",
+        KnowledgeKey::Extensions => "the server's extension list",
+        KnowledgeKey::BufferedInput => "buffered input bytes",
+    }
+}
+
+fn provenance(p: Provenance) -> &'static str {
+    match p {
+        Provenance::Cleartext => "in cleartext",
+        Provenance::Tls => "under TLS",
+    }
+}
+
+/// "The client learns …".
+pub fn learnt(actor: Actor, item: &KnowledgeItem) -> String {
+    let who = side(actor);
+    let how = provenance(item.provenance);
+    match item.key {
+        KnowledgeKey::BufferedInput => format!(
+            "The {who} now holds, unread in its input buffer, bytes that arrived {how}: {}",
+            item.value
+        ),
+        KnowledgeKey::Extensions => match item.value.split_once(": ") {
+            Some((host, list)) => format!("The {who} learns, {how}, that {host} offers {list}."),
+            None => format!("The {who} learns, {how}, that the server offers no extension."),
+        },
+        _ => format!(
+            "The {who} learns {} {how}: {}",
+            key_name(item.key),
+            item.value
+        ),
+    }
+}
