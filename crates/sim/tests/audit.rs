@@ -194,6 +194,25 @@ fn note_rows(engine: &Engine, rows: &mut Rows) {
     }
 }
 
+/// The rows of `table` that no taken (state, trigger) pair reached, less the `scripted` ones.
+fn dead_rows<S: Copy + Eq + std::fmt::Debug + std::fmt::Display, T: Copy + Eq>(
+    table: &[starttls_protocol::transition::Transition<S, T>],
+    taken: &[(S, T)],
+    label: impl Fn(T) -> String,
+    scripted: &[&str],
+) -> Vec<String> {
+    table
+        .iter()
+        .filter(|t| {
+            !taken
+                .iter()
+                .any(|(from, on)| t.on == *on && t.from.is_none_or(|f| f == *from))
+        })
+        .map(|t| format!("{:?} --{}--> {}", t.from, label(t.on), t.to))
+        .filter(|r| !scripted.contains(&r.as_str()))
+        .collect()
+}
+
 fn run(s: &Scenario) -> Engine {
     let mut engine = Engine::new(s).unwrap();
     engine.run().unwrap();
@@ -279,27 +298,6 @@ fn random_sessions_pass_the_audit_and_reach_every_table_row() {
         );
         note_rows(&engine, &mut rows);
     }
-    // Every row is reached by some scenario or random session (no dead rows) ...
-    let dead_client: Vec<String> = client::TRANSITIONS
-        .iter()
-        .filter(|t| {
-            !rows
-                .0
-                .iter()
-                .any(|(from, on)| t.on == *on && t.from.is_none_or(|f| f == *from))
-        })
-        .map(|t| format!("{:?} --{}--> {}", t.from, t.on.label(), t.to))
-        .collect();
-    let dead_server: Vec<String> = server::TRANSITIONS
-        .iter()
-        .filter(|t| {
-            !rows
-                .1
-                .iter()
-                .any(|(from, on)| t.on == *on && t.from.is_none_or(|f| f == *from))
-        })
-        .map(|t| format!("{:?} --{}--> {}", t.from, t.on.label(), t.to))
-        .collect();
     // Rows only scripted peers reach (the engine's client always sends EHLO first, and its
     // server never refuses EHLO or sends 421): the protocol crate's test
     // `pair::table_rows_only_scripted_peers_reach` drives each of them.
@@ -318,14 +316,19 @@ fn random_sessions_pass_the_audit_and_reach_every_table_row() {
         "Some(TlsHandshake) --handshake complete (teaching: nothing to keep)--> Initial",
         "Some(TlsHandshake) --handshake complete (teaching: session and envelope kept)--> Transaction",
     ];
-    let dead_client: Vec<String> = dead_client
-        .into_iter()
-        .filter(|r| !scripted_client.contains(&r.as_str()))
-        .collect();
-    let dead_server: Vec<String> = dead_server
-        .into_iter()
-        .filter(|r| !scripted_server.contains(&r.as_str()))
-        .collect();
+    // Every row is reached by some scenario or random session (no dead rows) ...
+    let dead_client = dead_rows(
+        client::TRANSITIONS,
+        &rows.0,
+        |on| on.label(),
+        &scripted_client,
+    );
+    let dead_server = dead_rows(
+        server::TRANSITIONS,
+        &rows.1,
+        |on| on.label().to_string(),
+        &scripted_server,
+    );
     assert!(
         dead_client.is_empty(),
         "client rows never reached: {dead_client:#?}"

@@ -285,30 +285,37 @@ fn server_change(on: ServerTrigger) -> Option<String> {
     })
 }
 
-fn state_change(who: &str, text: Option<String>, technical: String, rules: &[RuleId]) -> Narration {
+/// A state change: its sentence, and the table row on the technical line.
+fn state_change(
+    who: &str,
+    text: Option<String>,
+    (from, to, on): (&str, &str, &str),
+    rules: &[RuleId],
+) -> Narration {
     match text {
         Some(text) => Narration {
             kind: StepKind::StateChange,
             text,
-            technical: Some(technical),
+            technical: Some(format!("{who}: {from} → {to} ({on})")),
             rules: rules.to_vec(),
             violation: false,
             skip: false,
         },
-        _ => {
-            let _ = who;
-            skipped()
-        }
+        None => skipped(),
     }
 }
 
-fn table_miss(who: &str, technical: String) -> Narration {
+/// A state change the table does not allow (a defect of the playground).
+fn table_miss(who: &str, (from, to, on): (&str, &str, &str), says: Option<&str>) -> Narration {
     Narration {
         kind: StepKind::Decision,
         text: format!(
             "A defect of the playground: the {who} changed state in a way its transition table does not allow. Please report it."
         ),
-        technical: Some(technical),
+        technical: Some(format!(
+            "{who}: {from} → {to} on {on}; the table says {}",
+            says.unwrap_or("nothing")
+        )),
         rules: Vec::new(),
         violation: true,
         skip: false,
@@ -387,18 +394,13 @@ fn server(e: &ServerEvent) -> Narration {
         } => state_change(
             "server",
             server_change(*on),
-            format!("server: {from} → {to} ({})", on.label()),
+            (from.as_str(), to.as_str(), on.label()),
             rules,
         ),
         E::TableMiss(m) => table_miss(
             "server",
-            format!(
-                "server: {} → {} on {}; the table says {}",
-                m.from,
-                m.to,
-                m.on.label(),
-                m.table_says.map(|s| s.as_str()).unwrap_or("nothing")
-            ),
+            (m.from.as_str(), m.to.as_str(), m.on.label()),
+            m.table_says.map(|s| s.as_str()),
         ),
         E::StartTls {
             buffered_plaintext,
@@ -536,20 +538,13 @@ fn client(e: &ClientEvent) -> Narration {
         } => state_change(
             "client",
             client_change(*on),
-            format!("client: {from} → {to} ({})", on.label()),
+            (from.as_str(), to.as_str(), &on.label()),
             rules,
         ),
         E::TableMiss(m) => table_miss(
             "client",
-            format!(
-                "client: {} → {} on {}; the table says {}",
-                m.from,
-                m.to,
-                m.on.label(),
-                m.table_says
-                    .map(|s| s.as_str())
-                    .unwrap_or("nothing")
-            ),
+            (m.from.as_str(), m.to.as_str(), &m.on.label()),
+            m.table_says.map(|s| s.as_str()),
         ),
         E::StartTls {
             buffered_plaintext,
