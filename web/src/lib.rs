@@ -243,7 +243,7 @@ pub fn App() -> Html {
     let full = !view.embed && !view.present;
     let workspace = match (&state.compare, &state.trace, step) {
         (Some(c), _, _) => html! {
-            <CompareView comparison={c.clone()} position={state.compare_pos} dispatcher={dispatcher.clone()} />
+            <CompareView comparison={c.clone()} position={state.compare_pos} dispatcher={dispatcher.clone()} large={view.present} />
         },
         (None, trace, step) => match (trace, step) {
             (Some(trace), Some(step)) => {
@@ -268,7 +268,7 @@ pub fn App() -> Html {
                 html! {
                     <main class="workspace" data-testid="workspace">
                         <Diagram trace={trace.clone()} index={state.index} dispatcher={dispatcher.clone()}
-                            hide_future={view.quiz} visible={Rc::new(state.visible())} />
+                            hide_future={view.quiz} visible={Rc::new(state.visible())} large={view.present} />
                         <div class="inspector">
                             { quiz }
                             <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}

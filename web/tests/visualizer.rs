@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use starttls_protocol::rules::RuleId;
-use starttls_sim::trace::{Direction, StepKind, Trace};
+use starttls_sim::trace::{Detail, Direction, StepKind, Trace};
 use starttls_web::state::{
     Action, AppState, ConsoleInput, effective_scenario, simulate, typed_bytes,
 };
@@ -407,4 +407,55 @@ async fn the_app_steps_with_buttons_and_keys() {
             .unwrap()
             .is_some()
     );
+}
+
+#[wasm_bindgen_test]
+fn labels_fit_by_the_legend_rule_wrapping_and_cutting_with_an_ellipsis() {
+    use starttls_web::view::labels::{MAX_ARROW_LINES, arrow_lines, wrap};
+    assert_eq!(
+        wrap("forgets the greeting", 12, 2),
+        vec!["forgets the", "greeting"]
+    );
+    // Too long for two lines: the second ends with the ellipsis, within the width.
+    let lines = wrap(
+        "forgets the server's greeting it learnt in cleartext",
+        14,
+        2,
+    );
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l.chars().count() <= 14), "{lines:?}");
+    assert!(lines[1].ends_with('…'), "{lines:?}");
+    // A word longer than a line is split.
+    assert_eq!(wrap("abcdefghij", 4, 3), vec!["abcd", "efgh", "ij"]);
+    assert!(wrap("", 10, 2).is_empty());
+
+    // A pipelined group: one line per reply, each with its code and enhanced code.
+    let t = trace("tls-required-530");
+    let group = find(&t, |s| reply_summary(s).len() == 3);
+    let lines = arrow_lines(&t.steps[group], 60);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("530 5.7.0 ")),
+        "{lines:?}"
+    );
+    // Cut at the width, never longer.
+    let short = arrow_lines(&t.steps[group], 12);
+    assert!(
+        short
+            .iter()
+            .all(|l| l.chars().count() <= 12 && l.ends_with('…')),
+        "{short:?}"
+    );
+    // The attacker's injected bytes: one line per injected command, at most the cap.
+    let t = trace("command-injection-vulnerable");
+    let rewrite = find(
+        &t,
+        |s| matches!(&s.detail, Detail::Wire(v) if v.rewrites_previous),
+    );
+    let lines = arrow_lines(&t.steps[rewrite], 60);
+    assert!(
+        lines.len() > 1 && lines.len() <= MAX_ARROW_LINES,
+        "{lines:?}"
+    );
+    assert_eq!(lines[0], "STARTTLS");
 }

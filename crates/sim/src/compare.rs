@@ -64,7 +64,11 @@ pub fn divergence(left: &Trace, right: &Trace) -> Option<Divergence> {
         .count()
         .saturating_sub(usize::from(a.get(first).is_some_and(|s| !s.headline)));
     let say = |trace: &Trace, step: Option<&Step>| match step {
-        Some(s) => format!("in “{}”, {}", trace.scenario.title, lower_first(&s.text)),
+        Some(s) => format!(
+            "In “{}”, {}",
+            trace.scenario.title,
+            lower_first(s.text.trim_end_matches('.'))
+        ),
         None => format!("“{}” has already ended", trace.scenario.title),
     };
     Some(Divergence {
@@ -72,7 +76,7 @@ pub fn divergence(left: &Trace, right: &Trace) -> Option<Divergence> {
         left: group(a, first),
         right: group(b, first),
         what: format!(
-            "Here they part: {}; {}",
+            "Here they part. {}. {}.",
             say(left, a.get(first)),
             say(right, b.get(first))
         ),
@@ -102,6 +106,12 @@ mod tests {
             let tb = Engine::simulate(&scenario::find(b).unwrap()).unwrap();
             let d = divergence(&ta, &tb).unwrap_or_else(|| panic!("{a} and {b} never part"));
             assert!(d.position > 0, "{a}/{b} part at once: {}", d.what);
+            // Each side is its own sentence: no ".;", "..", or lower-case start.
+            assert!(
+                !d.what.contains(".;") && !d.what.contains("..") && d.what.contains(". In “"),
+                "{}",
+                d.what
+            );
             assert!(divergence(&ta, &ta).is_none());
         }
     }

@@ -182,6 +182,30 @@ impl SmtpItem {
             SmtpItem::Typed { .. } => &[],
         }
     }
+
+    /// One line that names this unit: a command as sent, a reply with its code, enhanced
+    /// status code and first line (and how many more lines it has), the message by size.
+    /// The step's sentence and the diagram's arrow both use it, so they never disagree.
+    pub fn summary(&self) -> String {
+        match self {
+            SmtpItem::Command { command, .. } => command.to_line().trim_end().to_string(),
+            SmtpItem::Message { octets, .. } => {
+                format!("the message ({octets} octets, ending in CRLF.CRLF)")
+            }
+            SmtpItem::Reply { reply, .. } => {
+                let first = reply.lines.first().map(String::as_str).unwrap_or_default();
+                let code = match reply.enhanced {
+                    Some(e) => format!("{} {e}", reply.code),
+                    None => reply.code.to_string(),
+                };
+                match reply.lines.len() {
+                    0 | 1 => format!("{code} {first}"),
+                    n => format!("{code} {first} (+{} extension lines)", n - 1),
+                }
+            }
+            SmtpItem::Typed { line } => format!("{line} (typed at the console)"),
+        }
+    }
 }
 
 /// A row of a machine's transition table, as a step took it (the UI's state diagram

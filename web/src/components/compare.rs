@@ -20,6 +20,9 @@ pub struct CompareProps {
     pub position: usize,
     /// Where intents go.
     pub dispatcher: UseReducerDispatcher<AppState>,
+    /// Presenter mode: the diagrams' larger type.
+    #[prop_or_default]
+    pub large: bool,
 }
 
 fn headlines(trace: &Trace) -> Vec<usize> {
@@ -37,6 +40,7 @@ fn pane(
     position: usize,
     divergence: Option<usize>,
     dispatcher: &UseReducerDispatcher<AppState>,
+    large: bool,
 ) -> Html {
     let visible = headlines(trace);
     let at = visible
@@ -57,7 +61,7 @@ fn pane(
             <h2 class="compare-title">{ &trace.scenario.title }</h2>
             { if ended { html! { <p class="muted">{ "This dialogue has ended." }</p> } } else { html! {} } }
             <Diagram trace={trace.clone()} index={at} dispatcher={dispatcher.clone()}
-                visible={Rc::new(visible.clone())} divergence={divergence} by_position=true />
+                visible={Rc::new(visible.clone())} divergence={divergence} by_position=true {large} />
             { match trace.steps.get(at) {
                 Some(step) => html! {
                     <Explanation step={step.clone()} index={position.min(visible.len().saturating_sub(1))}
@@ -107,8 +111,8 @@ pub fn CompareView(props: &CompareProps) -> Html {
                 <button type="button" data-testid="compare-close" onclick={close}>{ "Close the comparison" }</button>
             </div>
             <div class="compare-panes">
-                { pane(&c.left.0, &c.left.1, props.position, d.as_ref().and_then(|d| d.left), &props.dispatcher) }
-                { pane(&c.right.0, &c.right.1, props.position, d.as_ref().and_then(|d| d.right), &props.dispatcher) }
+                { pane(&c.left.0, &c.left.1, props.position, d.as_ref().and_then(|d| d.left), &props.dispatcher, props.large) }
+                { pane(&c.right.0, &c.right.1, props.position, d.as_ref().and_then(|d| d.right), &props.dispatcher, props.large) }
             </div>
         </main>
     }

@@ -15,35 +15,6 @@ pub struct FlightStep {
     pub view: WireView,
 }
 
-fn smtp_summary(items: &[SmtpItem]) -> Vec<String> {
-    items
-        .iter()
-        .map(|i| match i {
-            SmtpItem::Command { command, .. } => command.to_line().trim_end().to_string(),
-            SmtpItem::Message { octets, .. } => {
-                format!("the message ({octets} octets, ending in CRLF.CRLF)")
-            }
-            SmtpItem::Reply { reply, .. } => {
-                if reply.lines.len() > 1 {
-                    format!(
-                        "{} {} (+{} extension lines)",
-                        reply.code,
-                        reply.lines[0],
-                        reply.lines.len() - 1
-                    )
-                } else {
-                    format!(
-                        "{} {}",
-                        reply.code,
-                        reply.lines.first().map(String::as_str).unwrap_or_default()
-                    )
-                }
-            }
-            SmtpItem::Typed { line } => format!("{line} (typed at the console)"),
-        })
-        .collect()
-}
-
 /// "A, B and C".
 pub fn and_list(items: &[String]) -> String {
     match items {
@@ -173,7 +144,7 @@ pub fn flight(
     messages: Vec<TlsMessage>,
 ) -> FlightStep {
     let who = side(actor);
-    let lines = smtp_summary(&smtp);
+    let lines: Vec<String> = smtp.iter().map(SmtpItem::summary).collect();
     let tls_records = !records.is_empty();
     let kind = if lines.is_empty() {
         if tls_records {
