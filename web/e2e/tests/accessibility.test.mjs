@@ -1,6 +1,6 @@
 // Accessibility, checked by axe-core (installed from the lockfile) in real Chromium: the main
-// view, compare mode, presenter mode and embed mode have no serious or critical violation,
-// colour contrast included.
+// view, compare mode, presenter mode, embed mode and the phone layout (light and dark) have no
+// serious or critical violation, colour contrast included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -11,8 +11,8 @@ const axePath = require.resolve("axe-core/axe.min.js");
 
 useApp();
 
-async function audit(query, ready) {
-  const page = await openPage(browser, `${server.url}${query}`);
+async function audit(query, ready, options = {}) {
+  const page = await openPage(browser, `${server.url}${query}`, options);
   await page.waitForFunction(ready, null, { timeout: 30_000 });
   await page.addScriptTag({ path: axePath });
   const results = await page.evaluate(async () => {
@@ -32,14 +32,18 @@ async function audit(query, ready) {
 const counterReady = () => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "");
 const compareReady = () => document.querySelectorAll('[data-testid="compare-pane"]').length === 2;
 
-for (const [name, query, ready] of [
+const phone = { viewport: { width: 360, height: 740 } };
+
+for (const [name, query, ready, options] of [
   ["main view", "?scenario=command-injection-vulnerable&step=20", counterReady],
   ["compare view", "?compare=command-injection-compliant,command-injection-vulnerable", compareReady],
   ["presenter mode", "?scenario=tls-required-530&present=1", counterReady],
   ["embed mode", "?scenario=happy-path&embed=1", counterReady],
+  ["phone list layout (light)", "?scenario=command-injection-vulnerable", counterReady, phone],
+  ["phone list layout (dark)", "?scenario=command-injection-vulnerable", counterReady, { ...phone, colorScheme: "dark" }],
 ]) {
   test(`axe-core: no serious or critical violation in the ${name}`, async () => {
-    const violations = await audit(query, ready);
+    const violations = await audit(query, ready, options);
     for (const v of violations) console.log(`# axe ${name}: ${v.impact} ${v.id} (${v.nodes}) ${v.target.join(" | ")}`);
     const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
     assert.deepEqual(bad, [], `${name}: ${JSON.stringify(bad)}`);

@@ -149,7 +149,7 @@ pub fn WirePanel(props: &WireProps) -> Html {
             { if records.is_empty() { html! {} } else { html! {
                 <ol class="records" aria-label="TLS records">{ for records.iter().enumerate().map(|(n, r)| record(n, r)) }</ol>
             } } }
-            <div class="hex" role="group" aria-label="Hex and ASCII dump">
+            <div class="hex" role="group" aria-label="Hex and ASCII dump" tabindex="0">
                 { for rows.iter().map(dump_row) }
                 { if bytes.len() > DUMP_LIMIT {
                     html! { <p class="muted">{ format!("… {} more bytes", bytes.len() - DUMP_LIMIT) }</p> }
