@@ -3,8 +3,8 @@
 //! apart by colour, line style and a lock glyph; the current step highlighted and scrolled
 //! into view.
 //!
-//! Wide, it is an SVG ([`svg`]). On a phone it reflows as a vertical list of the same steps
-//! with the lanes as badges ([`list`]); the SVG is still built, hidden, so that the SVG
+//! Wide, it is an SVG (the `svg` module). On a phone it reflows as a vertical list of the same steps
+//! with the lanes as badges (the `list` module); the SVG is still built, hidden, so that the SVG
 //! export works at any width. Labels fit by one rule, [`FIT_RULE`] ([`LIST_RULE`] on a phone),
 //! which the legend states.
 
