@@ -347,6 +347,10 @@ pub struct Step {
     pub discarded: Vec<KnowledgeItem>,
     /// The structured detail.
     pub detail: Detail,
+    /// Milliseconds since the session began, for a lab session over real sockets (a
+    /// simulation has no clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
     /// The client after this step.
     pub client: ClientSnapshot,
     /// The server after this step.
@@ -426,6 +430,28 @@ pub struct Trace {
     /// can be decrypted in Wireshark. A simulation's keys protect nothing real.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_log: Vec<String>,
+    /// For a session the lab ran over a real socket: when, with whom, and which side was the
+    /// real peer. `None` for a simulation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabSession>,
+}
+
+/// What a lab session adds to a trace: the real peer on the other end of a socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabSession {
+    /// Which side was the real peer (its machine state is not visible: the trace shows the
+    /// playground's own side, and the bytes the peer sent).
+    pub remote: Actor,
+    /// The peer's address, `ip:port`.
+    pub peer: String,
+    /// The playground's own address, `ip:port`.
+    pub local: String,
+    /// When the session began, RFC 3339 in UTC, from the wall clock of the lab.
+    pub started: String,
+    /// The name and version of the peer's software, where its greeting, EHLO reply or
+    /// message headers show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<String>,
 }
 
 /// Why an imported trace was refused: the field at fault (a JSON path such as

@@ -13,6 +13,9 @@ use crate::trace::{Actor, Detail, Direction, SmtpItem, StepKind, TlsNote};
 
 impl Engine {
     pub(super) fn drain_server(&mut self) -> Result<bool, SimError> {
+        if self.remote == Some(Side::Server) {
+            return Ok(false);
+        }
         let mut any = false;
         while let Some(event) = self.server.poll_event() {
             any = true;
@@ -25,6 +28,9 @@ impl Engine {
     }
 
     pub(super) fn drain_client(&mut self) -> Result<bool, SimError> {
+        if self.remote == Some(Side::Client) {
+            return Ok(false);
+        }
         let mut any = false;
         while let Some(event) = self.client.poll_event() {
             any = true;
@@ -82,6 +88,10 @@ impl Engine {
                     return Ok(());
                 }
                 if self.folds(Direction::ClientToServer, *under_tls, &line) {
+                    self.remote_item(SmtpItem::Command {
+                        command: command.clone(),
+                        rules: Vec::new(),
+                    });
                     return Ok(());
                 }
             }
@@ -127,11 +137,19 @@ impl Engine {
             ServerEvent::MessageAccepted {
                 reverse_path,
                 under_tls,
+                body,
                 ..
             } => {
                 self.outcome
                     .accepted
                     .push((reverse_path.clone(), *under_tls));
+                // A real client's message: its size on the wire, dot-stuffed, with the final
+                // "." line.
+                let stuffed = body.split("\r\n").filter(|l| l.starts_with('.')).count();
+                self.remote_item(SmtpItem::Message {
+                    octets: body.len() + stuffed + 3,
+                    rules: Vec::new(),
+                });
             }
             ServerEvent::Closed { .. } | ServerEvent::TlsFailed { .. } => {
                 self.flush_server()?;
@@ -197,6 +215,11 @@ impl Engine {
                     return Ok(());
                 }
                 if self.folds(Direction::ServerToClient, *under_tls, &wire) {
+                    self.remote_item(SmtpItem::Reply {
+                        reply: reply.clone(),
+                        in_reply_to: None,
+                        rules: Vec::new(),
+                    });
                     return Ok(());
                 }
             }

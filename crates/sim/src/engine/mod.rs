@@ -16,6 +16,7 @@
 
 mod events;
 pub(crate) mod narrate;
+mod remote;
 mod steps;
 mod transport;
 
@@ -133,6 +134,16 @@ pub struct Engine {
     steps: Vec<Step>,
     outcome: Outcome,
     rows: Vec<RowTaken>,
+    /// A lab session: the side that is a real peer on a socket (see [`Engine::with_remote`]).
+    remote: Option<Side>,
+    /// Bytes for the real peer, not yet taken by the caller.
+    outbox: Vec<u8>,
+    /// The real peer's flight being delivered: its step, and the commands or replies and
+    /// plaintext the local machine read from it.
+    remote_flight: Option<remote::RemoteFlight>,
+    /// The caller's clock, in milliseconds since the session began (lab sessions only).
+    now_ms: Option<u64>,
+    lab: Option<crate::trace::LabSession>,
 }
 
 /// A row of a machine's transition table that the dialogue took (also those no step shows).
@@ -222,6 +233,11 @@ impl Engine {
             steps: Vec::new(),
             outcome: Outcome::default(),
             rows: Vec::new(),
+            remote: None,
+            outbox: Vec::new(),
+            remote_flight: None,
+            now_ms: None,
+            lab: None,
         })
     }
 
@@ -298,13 +314,18 @@ impl Engine {
     pub fn trace(&self) -> Trace {
         let mut outcome = self.outcome.clone();
         outcome.client = self.client.outcome().cloned();
-        outcome.tls_established = self.peers.iter().all(|p| p.tls_reported);
+        outcome.tls_established = match self.remote {
+            // The real peer's side is not visible: the local side's handshake stands for both.
+            Some(remote) => self.peers[remote.other() as usize].tls_reported,
+            None => self.peers.iter().all(|p| p.tls_reported),
+        };
         Trace {
             schema_version: SCHEMA_VERSION,
             scenario: self.scenario.clone(),
             steps: self.steps.clone(),
             outcome,
             key_log: self.key_log.lines(),
+            lab: self.lab.clone(),
         }
     }
 

@@ -205,6 +205,7 @@ impl Engine {
             violation: step.violation,
             discarded: step.discarded,
             detail: step.detail,
+            at_ms: self.now_ms,
             client: self.client_snapshot(),
             server: self.server_snapshot(),
         };

@@ -22,6 +22,9 @@ pub(super) struct Sealed {
 impl Engine {
     /// Sends what the server machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_server(&mut self) -> Result<bool, SimError> {
+        if self.remote == Some(Side::Server) {
+            return Ok(false);
+        }
         let plain = self.server.take_outgoing();
         let tls = self.server_tls.is_some();
         let sealed = match seal(&plain, self.server_tls.as_mut()) {
@@ -37,6 +40,9 @@ impl Engine {
 
     /// Sends what the client machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_client(&mut self) -> Result<bool, SimError> {
+        if self.remote == Some(Side::Client) {
+            return Ok(false);
+        }
         let plain = self.client.take_outgoing();
         let tls = self.client_tls.is_some();
         let sealed = match seal(&plain, self.client_tls.as_mut()) {
@@ -68,7 +74,13 @@ impl Engine {
     /// What the sender knows about the flight it is sending, to name its TLS messages.
     fn flight_context(&self, side: Side, before_text: usize) -> FlightContext {
         let peer = &self.peers[side as usize];
-        let version = match side {
+        // A real peer's connection is not here: its version is the local side's.
+        let side_of_conn = if self.remote == Some(side) {
+            side.other()
+        } else {
+            side
+        };
+        let version = match side_of_conn {
             Side::Client => self.client_tls.as_ref().and_then(|c| c.protocol_version()),
             Side::Server => self.server_tls.as_ref().and_then(|c| c.protocol_version()),
         };
@@ -221,6 +233,11 @@ impl Engine {
     }
 
     pub(super) fn deliver(&mut self, flight: Flight) -> Result<(), SimError> {
+        if self.remote == Some(Side::sending(flight.direction).other()) {
+            // The receiver is the real peer: the bytes go to the caller's socket.
+            self.outbox.extend_from_slice(&flight.bytes);
+            return Ok(());
+        }
         match flight.direction {
             Direction::ClientToServer => self.deliver_to_server(flight),
             Direction::ServerToClient => self.deliver_to_client(flight),
@@ -392,6 +409,9 @@ impl Engine {
     ) -> Result<(), SimError> {
         if bytes.is_empty() {
             return Ok(());
+        }
+        if let Some(flight) = &mut self.remote_flight {
+            flight.plaintext.extend_from_slice(bytes);
         }
         self.delivering = Some((direction, tls, String::from_utf8_lossy(bytes).into_owned()));
         let mut result = Ok(());

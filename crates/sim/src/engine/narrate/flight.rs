@@ -166,6 +166,7 @@ pub fn flight(
     let text = if tls_records {
         let tls_words = tls_messages(who, &handshake_part);
         match (what.is_empty(), tls_words.is_empty()) {
+            (true, true) => format!("The {who} sends {} encrypted bytes.", wire.len()),
             (true, _) => format!("The {who} sends {tls_words}."),
             (false, true) => format!("Under TLS, the {who} sends {what}."),
             (false, false) => {
