@@ -4,6 +4,7 @@
 //! starttls-playground list
 //! starttls-playground run <scenario> [--json] [--pcapng FILE] [--set key=value …]
 //! starttls-playground handshake [--json]
+//! starttls-playground lab server [--listen ADDR] [--scenario ID] [--set key=value …] …
 //! ```
 //!
 //! `run` prints a transcript with swaks-like markers (`->`/`<-` cleartext, `~>`/`<~` under
@@ -27,17 +28,26 @@ use starttls_sim::{Engine, scenario, transcript};
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, $($arg)*);
+        let _ = stdout.flush();
     }};
 }
 
-const USAGE: &str = "usage:
+mod lab;
+
+const USAGE_HEAD: &str = "usage:
   starttls-playground list
   starttls-playground run <scenario> [--json] [--pcapng FILE] [--set key=value ...]
-  starttls-playground handshake [--json]";
+  starttls-playground handshake [--json]
+";
+
+fn usage_text() -> String {
+    format!("{USAGE_HEAD}{}", lab::USAGE)
+}
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}\n{USAGE}");
+    eprintln!("error: {msg}\n{}", usage_text());
     ExitCode::from(2)
 }
 
@@ -47,8 +57,9 @@ fn main() -> ExitCode {
         Some("list") if args.len() == 1 => list(),
         Some("run") => run(&args[1..]),
         Some("handshake") => handshake(&args[1..]),
+        Some("lab") => lab::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            out!("{USAGE}");
+            out!("{}", usage_text());
             ExitCode::SUCCESS
         }
         Some(other) => usage(&format!("unknown command {other:?}")),

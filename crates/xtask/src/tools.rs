@@ -226,6 +226,9 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
     if purpose == Purpose::Test {
         // tshark opens the exported capture in a test (crates/sim/tests/pcapng.rs).
         debs.extend(["chromium", "chromium-driver", "tshark"]);
+        // Real mail clients the lab's server faces (crates/cli/tests/lab.rs); python3 runs
+        // smtplib.
+        debs.extend(["swaks", "msmtp", "python3"]);
     }
     ensure_debs(&debs)?;
     ensure_npm(&e2e, &path)?;

@@ -1,0 +1,168 @@
+//! `starttls-playground lab server`: the lab's SMTP server on a real socket.
+//!
+//! ```text
+//! starttls-playground lab server [--listen ADDR] [--scenario ID] [--set key=value ...]
+//!     [--traces DIR] [--maildir DIR] [--max-sessions N] [--idle-timeout SECS]
+//!     [--session-timeout SECS] [--handshake-timeout SECS]
+//! ```
+//!
+//! It listens on `127.0.0.1:2525` unless `--listen` names another address (port 0 picks a
+//! free one). Its first line is `lab server listening on ADDR (scenario ID)`; then one line
+//! per session; on Ctrl-C or SIGTERM, a summary, and exit status 0. It accepts mail and never
+//! relays it.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use starttls_lab::{Limits, ServerConfig};
+use starttls_sim::scenario;
+
+pub const USAGE: &str =
+    "  starttls-playground lab server [--listen ADDR] [--scenario ID] [--set key=value ...]
+      [--traces DIR] [--maildir DIR] [--max-sessions N] [--idle-timeout SECS]
+      [--session-timeout SECS] [--handshake-timeout SECS]";
+
+/// Runs `lab …`.
+pub fn main(args: &[String]) -> ExitCode {
+    match args.first().map(String::as_str) {
+        Some("server") => server(&args[1..]),
+        Some(other) => crate::usage(&format!("unknown lab command {other:?}")),
+        None => crate::usage("lab needs a command: server"),
+    }
+}
+
+fn seconds(value: Option<&String>, what: &str) -> Result<Duration, String> {
+    value
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{what} needs a number of seconds above 0"))
+}
+
+fn server(args: &[String]) -> ExitCode {
+    let mut listen = "127.0.0.1:2525".to_string();
+    let mut id = "happy-path".to_string();
+    let mut overrides = Vec::new();
+    let mut traces = None;
+    let mut maildir = None;
+    let mut limits = Limits::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let r: Result<(), String> = match a.as_str() {
+            "--listen" => it
+                .next()
+                .map(|v| listen = v.clone())
+                .ok_or("--listen needs ADDR".into()),
+            "--scenario" => it
+                .next()
+                .map(|v| id = v.clone())
+                .ok_or("--scenario needs an id".into()),
+            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
+                Some((k, v)) => {
+                    overrides.push((k.to_string(), v.to_string()));
+                    Ok(())
+                }
+                None => Err("--set needs key=value".into()),
+            },
+            "--traces" => it
+                .next()
+                .map(|v| traces = Some(v.into()))
+                .ok_or("--traces needs a directory".into()),
+            "--maildir" => it
+                .next()
+                .map(|v| maildir = Some(v.into()))
+                .ok_or("--maildir needs a directory".into()),
+            "--max-sessions" => it
+                .next()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .map(|n| limits.max_sessions = n)
+                .ok_or("--max-sessions needs a number above 0".into()),
+            "--idle-timeout" => {
+                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
+            }
+            "--session-timeout" => {
+                seconds(it.next(), "--session-timeout").map(|d| limits.session_timeout = d)
+            }
+            "--handshake-timeout" => {
+                seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
+            }
+            other => Err(format!("unknown option {other:?}")),
+        };
+        if let Err(e) = r {
+            return crate::usage(&e);
+        }
+    }
+    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The policy must build before the first connection does.
+    if let Err(e) = starttls_sim::Engine::new(&scenario) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {listen}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(listen);
+        out!("lab server listening on {addr} (scenario {id})");
+        let config = ServerConfig {
+            scenario,
+            traces,
+            maildir,
+            limits,
+        };
+        let summary = starttls_lab::serve(listener, config, stop_signal(), |report| {
+            out!("{}", report.line());
+        })
+        .await;
+        out!("{}", summary.line());
+        ExitCode::SUCCESS
+    })
+}
+
+/// Ctrl-C, or SIGTERM (how a test or a service manager stops the lab).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

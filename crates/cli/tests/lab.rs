@@ -1,0 +1,283 @@
+//! The lab's server facing real mail clients on loopback: swaks, msmtp and Python's smtplib.
+//! Each test starts its own `lab server` on a free 127.0.0.1 port, and stops it by its PID.
+//! The clients are installed by README's test command (`cargo xtask test`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use starttls_sim::trace::{Actor, Trace};
+
+/// A running `lab server`.
+struct Lab {
+    child: Child,
+    port: u16,
+    lines: BufReader<std::process::ChildStdout>,
+    dir: PathBuf,
+}
+
+impl Lab {
+    fn start(name: &str, args: &[&str]) -> Lab {
+        let dir = std::env::temp_dir().join(format!("starttls-lab-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let traces = dir.join("traces");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
+            .args(["lab", "server", "--listen", "127.0.0.1:0", "--traces"])
+            .arg(&traces)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the lab server starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        lines.read_line(&mut first).unwrap();
+        let port = first
+            .trim()
+            .strip_prefix("lab server listening on 127.0.0.1:")
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("first line: {first:?}"));
+        Lab {
+            child,
+            port,
+            lines,
+            dir,
+        }
+    }
+
+    fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server by its PID (SIGTERM) and returns everything it printed after its
+    /// first line.
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let mut rest = String::new();
+        let _ = self.lines.read_to_string(&mut rest);
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "the lab server exits cleanly: {status:?}\n{rest}"
+        );
+        rest
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (README's test command installs it)"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn swaks(lab: &Lab, extra: &[&str]) -> Output {
+    run(Command::new("swaks")
+        .args([
+            "--server",
+            &lab.server(),
+            "--from",
+            "alice@example.org",
+            "--to",
+            "bob@example.test",
+        ])
+        .args(["--ehlo", "client.example.org", "--timeout", "20"])
+        .args(extra))
+}
+
+#[test]
+fn swaks_delivers_under_tls_to_the_compliant_lab_server() {
+    let lab = Lab::start("swaks", &[]);
+    let out = swaks(&lab, &["--tls"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("250 2.0.0"), "{}", text(&out));
+    let printed = lab.stop_after(1);
+    assert!(
+        printed.contains("TLS 1.3") && printed.contains("delivered 1 under TLS"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("swaks"),
+        "the session line names the client software: {printed}"
+    );
+}
+
+#[test]
+fn python_smtplib_starttls_delivers_under_tls() {
+    let lab = Lab::start("smtplib", &[]);
+    let script = format!(
+        "import smtplib, ssl\n\
+         ctx = ssl.create_default_context()\n\
+         ctx.check_hostname = False\n\
+         ctx.verify_mode = ssl.CERT_NONE\n\
+         s = smtplib.SMTP('127.0.0.1', {}, timeout=20)\n\
+         s.ehlo('client.example.org')\n\
+         s.starttls(context=ctx)\n\
+         s.ehlo('client.example.org')\n\
+         s.sendmail('alice@example.org', ['bob@example.test'], 'Subject: hi\\r\\nX-Mailer: smtplib\\r\\n\\r\\nhello\\r\\n')\n\
+         s.quit()\n",
+        lab.port
+    );
+    let out = run(Command::new("python3").args(["-c", &script]));
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = lab.stop_after(1);
+    assert!(printed.contains("delivered 1 under TLS"), "{printed}");
+}
+
+#[test]
+fn msmtp_with_starttls_delivers_under_tls() {
+    let lab = Lab::start("msmtp", &[]);
+    let mut child = Command::new("msmtp")
+        .args(["--host=127.0.0.1", &format!("--port={}", lab.port)])
+        .args([
+            "--tls=on",
+            "--tls-starttls=on",
+            "--tls-certcheck=off",
+            "--auth=off",
+        ])
+        .args([
+            "--domain=client.example.org",
+            "--from=alice@example.org",
+            "--timeout=20",
+            "bob@example.test",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("msmtp (README's test command installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Subject: hi\r\n\r\nhello from msmtp\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = lab.stop_after(1);
+    assert!(printed.contains("delivered 1 under TLS"), "{printed}");
+}
+
+#[test]
+fn a_lab_server_that_requires_tls_gives_a_cleartext_mail_530_5_7_0() {
+    let lab = Lab::start("530", &["--scenario", "tls-required-530"]);
+    let out = swaks(&lab, &[]);
+    assert!(!out.status.success(), "swaks must fail: {}", text(&out));
+    assert!(text(&out).contains("530 5.7.0"), "{}", text(&out));
+    let printed = lab.stop_after(1);
+    assert!(
+        printed.contains("nothing delivered") && printed.contains("530"),
+        "{printed}"
+    );
+    let trace = &lab_traces(&printed, 1)[0];
+    assert!(trace.outcome.reply_codes.contains(&530));
+}
+
+#[test]
+fn one_connection_beyond_the_session_limit_gets_421_4_3_2_and_the_server_goes_on() {
+    let lab = Lab::start("limit", &["--max-sessions", "1"]);
+    let mut first = TcpStream::connect(lab.server()).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut greeting = [0u8; 64];
+    let n = first.read(&mut greeting).unwrap();
+    assert!(greeting[..n].starts_with(b"220 "));
+    let mut second = TcpStream::connect(lab.server()).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut refused = String::new();
+    let _ = second.read_to_string(&mut refused);
+    assert!(refused.starts_with("421 4.3.2 "), "{refused:?}");
+    // The first session goes on, and ends as the client wants.
+    first.write_all(b"QUIT\r\n").unwrap();
+    let mut rest = String::new();
+    let _ = first.read_to_string(&mut rest);
+    assert!(rest.starts_with("221 "), "{rest:?}");
+    let printed = lab.stop_after(1);
+    assert!(printed.contains("1 connections refused (421)"), "{printed}");
+}
+
+#[test]
+fn an_idle_client_is_closed_after_the_idle_timeout() {
+    let lab = Lab::start("idle", &["--idle-timeout", "1"]);
+    let mut stream = TcpStream::connect(lab.server()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut all = Vec::new();
+    // The server closes the connection: read_to_end returns, no fixed sleep.
+    let _ = stream.read_to_end(&mut all);
+    assert!(all.starts_with(b"220 "));
+    let printed = lab.stop_after(1);
+    assert!(
+        printed.contains("closed by the lab: idle timeout"),
+        "{printed}"
+    );
+}
+
+impl Lab {
+    /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
+    fn stop_after(self, n: usize) -> String {
+        let mut printed = String::new();
+        let mut lab = self;
+        while printed.matches("\nsession ").count() + usize::from(printed.starts_with("session "))
+            < n
+        {
+            let mut line = String::new();
+            if lab.lines.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            printed.push_str(&line);
+        }
+        let traces_dir = lab.dir.clone();
+        printed.push_str(&lab.stop());
+        printed.push_str(&format!("\n[traces in {}]", traces_dir.display()));
+        printed
+    }
+}
+
+/// The traces of a stopped lab, found by the directory its output names.
+fn lab_traces(printed: &str, expected: usize) -> Vec<Trace> {
+    let dir = printed
+        .rsplit_once("[traces in ")
+        .and_then(|(_, d)| d.strip_suffix(']'))
+        .map(PathBuf::from)
+        .unwrap();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("traces"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    let traces: Vec<Trace> = paths
+        .iter()
+        .map(|p| Trace::from_json(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    assert_eq!(traces.len(), expected);
+    for t in &traces {
+        assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
+    }
+    traces
+}

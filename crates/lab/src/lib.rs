@@ -1,0 +1,16 @@
+//! The lab: the playground's own SMTP machines over real TCP, facing real mail clients and
+//! servers, each session written as a trace that the browser opens like a scenario.
+//!
+//! The protocol work is the engine's ([`starttls_sim::Engine::with_remote`]): this crate
+//! owns only sockets, clocks and limits. [`server`] runs the lab's SMTP server; [`report`]
+//! words a session in one line; [`limits`] are the bounds every session runs under.
+#![forbid(unsafe_code)]
+
+pub mod limits;
+pub mod report;
+pub mod server;
+pub mod session;
+
+pub use limits::Limits;
+pub use report::SessionReport;
+pub use server::{ServerConfig, Summary, serve};

@@ -1,0 +1,200 @@
+//! The lab's SMTP server: accepts connections on a listener, runs each as a session of the
+//! chosen policy, never relays, and writes one trace (and, if asked, one maildir file) per
+//! session.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use starttls_sim::scenario::Scenario;
+use starttls_sim::trace::{Actor, Detail, LabSession, Trace};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::limits::{Limits, TOO_MANY_SESSIONS};
+use crate::report::SessionReport;
+use crate::session::serve_one;
+
+/// What the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The policy: the scenario's server, TLS settings and attacker.
+    pub scenario: Scenario,
+    /// Where to write one trace JSON per session.
+    pub traces: Option<PathBuf>,
+    /// Where to deliver each accepted message, as a maildir (`new/`, `tmp/`, `cur/`).
+    pub maildir: Option<PathBuf>,
+    /// The limits.
+    pub limits: Limits,
+}
+
+/// What the server did, for the summary printed at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Sessions run to their end.
+    pub sessions: usize,
+    /// Connections refused with 421 beyond the session limit.
+    pub refused: usize,
+    /// Messages accepted.
+    pub delivered: usize,
+    /// Sessions whose handshake completed.
+    pub tls_sessions: usize,
+    /// Sessions in which either side broke a rule.
+    pub with_rules_broken: usize,
+}
+
+impl Summary {
+    /// The summary line.
+    pub fn line(&self) -> String {
+        format!(
+            "lab server: {} sessions ({} under TLS, {} with rules broken), {} messages delivered, {} connections refused (421)",
+            self.sessions, self.tls_sessions, self.with_rules_broken, self.delivered, self.refused
+        )
+    }
+}
+
+/// RFC 3339 UTC time of `t`, to the second.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Serves connections on `listener` until `shutdown` resolves; `on_session` gets each
+/// session's report as it ends. Returns the summary. A session's failure never stops the
+/// server.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+    on_session: impl Fn(&SessionReport) + Send + Sync + 'static,
+) -> Summary {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.limits.max_sessions));
+    let summary = Arc::new(Mutex::new(Summary::default()));
+    let counter = Arc::new(AtomicUsize::new(0));
+    let on_session = Arc::new(on_session);
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let mut tasks = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            a = listener.accept() => a,
+        };
+        let Ok((mut stream, peer)) = accepted else {
+            continue;
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            summary.lock().await.refused += 1;
+            tasks.spawn(async move {
+                let _ = stream.write_all(TOO_MANY_SESSIONS).await;
+                let _ = stream.shutdown().await;
+            });
+            continue;
+        };
+        let config = config.clone();
+        let summary = summary.clone();
+        let on_session = on_session.clone();
+        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let local = local.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let _ = stream.set_nodelay(true);
+            let lab = LabSession {
+                remote: Actor::Client,
+                peer: peer.to_string(),
+                local,
+                started: rfc3339(SystemTime::now()),
+                software: None,
+            };
+            let finished = serve_one(stream, &config.scenario, lab, config.limits).await;
+            let report = SessionReport::of(&finished.trace, finished.ended_by_lab);
+            if let Some(dir) = &config.traces {
+                write_trace(dir, n, &finished.trace);
+            }
+            if let Some(dir) = &config.maildir {
+                deliver(dir, n, &finished.trace);
+            }
+            {
+                let mut s = summary.lock().await;
+                s.sessions += 1;
+                s.delivered += report.delivered;
+                s.tls_sessions += usize::from(report.tls.is_some());
+                s.with_rules_broken += usize::from(!report.rules_broken.is_empty());
+            }
+            on_session(&report);
+        });
+        // Reap finished sessions so the set does not grow without bound.
+        while tasks.try_join_next().is_some() {}
+    }
+    drop(listener);
+    // Sessions under way end by their own limits.
+    while tasks.join_next().await.is_some() {}
+    summary.lock().await.clone()
+}
+
+/// Writes `trace` as `session-N.json` in `dir`; an error is reported, never fatal.
+fn write_trace(dir: &std::path::Path, n: usize, trace: &Trace) {
+    let path = dir.join(format!("session-{n:05}.json"));
+    if let Err(e) =
+        std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, trace.to_json()))
+    {
+        eprintln!("lab server: cannot write {}: {e}", path.display());
+    }
+}
+
+/// Delivers each message the session accepted into the maildir `dir` (written in `tmp/`,
+/// then moved to `new/`, as maildir readers expect).
+fn deliver(dir: &std::path::Path, n: usize, trace: &Trace) {
+    let bodies = trace.steps.iter().filter_map(|s| match &s.detail {
+        Detail::Server(e) => match e.as_ref() {
+            starttls_protocol::server::ServerEvent::MessageAccepted { body, .. } => Some(body),
+            _ => None,
+        },
+        _ => None,
+    });
+    for (m, body) in bodies.enumerate() {
+        let name = format!(
+            "{}.S{n}M{m}.starttls-lab",
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        );
+        let result = ["tmp", "new", "cur"]
+            .iter()
+            .try_for_each(|d| std::fs::create_dir_all(dir.join(d)))
+            .and_then(|_| std::fs::write(dir.join("tmp").join(&name), body))
+            .and_then(|_| {
+                std::fs::rename(dir.join("tmp").join(&name), dir.join("new").join(&name))
+            });
+        if let Err(e) = result {
+            eprintln!("lab server: cannot deliver to {}: {e}", dir.display());
+        }
+    }
+}
