@@ -4,12 +4,22 @@
 //! starttls-playground lab server [--listen ADDR] [--scenario ID] [--set key=value ...]
 //!     [--traces DIR] [--maildir DIR] [--max-sessions N] [--idle-timeout SECS]
 //!     [--session-timeout SECS] [--handshake-timeout SECS]
+//! starttls-playground lab client --connect HOST:PORT [--scenario ID] [--set key=value ...]
+//!     [--insecure] [--trace FILE] [--json] [--idle-timeout SECS] [--handshake-timeout SECS]
 //! ```
 //!
-//! It listens on `127.0.0.1:2525` unless `--listen` names another address (port 0 picks a
+//! `lab server` listens on `127.0.0.1:2525` unless `--listen` names another address (port 0 picks a
 //! free one). Its first line is `lab server listening on ADDR (scenario ID)`; then one line
 //! per session; on Ctrl-C or SIGTERM, a summary, and exit status 0. It accepts mail and never
 //! relays it.
+//!
+//! `lab client` sends the scenario's test message to a real server by the scenario's client
+//! policy, and prints the transcript with the markers of `run`. `--insecure` accepts a server
+//! whose certificate the test PKI does not vouch for (the SMTP client judges the session,
+//! DECIDE-AFTER). Exit codes: 0 the session ended as the policy wants (delivered, or refused
+//! for a reason the policy names: TLS unavailable or insufficient); 1 it did not (refused by
+//! the server, aborted, broken off); 2 bad usage or an invalid policy; 3 the connection could
+//! not be made.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -26,8 +36,9 @@ pub const USAGE: &str =
 pub fn main(args: &[String]) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("server") => server(&args[1..]),
+        Some("client") => client(&args[1..]),
         Some(other) => crate::usage(&format!("unknown lab command {other:?}")),
-        None => crate::usage("lab needs a command: server"),
+        None => crate::usage("lab needs a command: server or client"),
     }
 }
 
@@ -164,5 +175,136 @@ async fn stop_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn client(args: &[String]) -> ExitCode {
+    let mut connect = None;
+    let mut id = "happy-path".to_string();
+    let mut overrides = Vec::new();
+    let mut trace_file: Option<std::path::PathBuf> = None;
+    let mut json = false;
+    let mut limits = Limits::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let r: Result<(), String> = match a.as_str() {
+            "--connect" => it
+                .next()
+                .map(|v| connect = Some(v.clone()))
+                .ok_or("--connect needs HOST:PORT".into()),
+            "--scenario" => it
+                .next()
+                .map(|v| id = v.clone())
+                .ok_or("--scenario needs an id".into()),
+            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
+                Some((k, v)) => {
+                    overrides.push((k.to_string(), v.to_string()));
+                    Ok(())
+                }
+                None => Err("--set needs key=value".into()),
+            },
+            "--insecure" => {
+                overrides.push(("tls.cert_check".into(), "smtp-decides".into()));
+                overrides.push(("client.accept_unauthenticated_tls".into(), "true".into()));
+                Ok(())
+            }
+            "--trace" => it
+                .next()
+                .map(|v| trace_file = Some(v.into()))
+                .ok_or("--trace needs a file".into()),
+            "--json" => {
+                json = true;
+                Ok(())
+            }
+            "--idle-timeout" => {
+                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
+            }
+            "--handshake-timeout" => {
+                seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
+            }
+            other => Err(format!("unknown option {other:?}")),
+        };
+        if let Err(e) = r {
+            return crate::usage(&e);
+        }
+    }
+    let Some(connect) = connect else {
+        return crate::usage("lab client needs --connect HOST:PORT");
+    };
+    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = starttls_sim::Engine::new(&scenario) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let finished = runtime.block_on(async {
+        let stream = tokio::time::timeout(
+            limits.idle_timeout,
+            tokio::net::TcpStream::connect(&connect),
+        )
+        .await
+        .map_err(|_| "timed out".to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let lab = starttls_sim::trace::LabSession {
+            remote: starttls_sim::trace::Actor::Server,
+            peer: stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or(connect.clone()),
+            local: stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            started: starttls_lab::rfc3339(std::time::SystemTime::now()),
+            software: None,
+        };
+        Ok::<_, String>(starttls_lab::run_session(stream, &scenario, lab, limits).await)
+    });
+    let finished = match finished {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot connect to {connect}: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let trace = finished.trace;
+    if let Some(path) = &trace_file
+        && let Err(e) = std::fs::write(path, trace.to_json())
+    {
+        eprintln!("error: {}: {e}", path.display());
+        return ExitCode::from(3);
+    }
+    if json {
+        out!("{}", trace.to_json());
+    } else {
+        let text = starttls_sim::transcript::render(&trace, false);
+        out!("{}", text.trim_end());
+        if let Some(why) = &finished.ended_by_lab {
+            out!("!! the lab closed the session: {why}");
+        }
+    }
+    use starttls_protocol::client::ClientOutcome as O;
+    match &trace.outcome.client {
+        Some(O::Delivered { .. } | O::TlsUnavailable { .. } | O::QuitInsecure { .. }) => {
+            ExitCode::SUCCESS
+        }
+        _ => ExitCode::from(1),
     }
 }

@@ -238,6 +238,127 @@ fn an_idle_client_is_closed_after_the_idle_timeout() {
     );
 }
 
+/// `lab client` with `args`; returns its output.
+fn lab_client(args: &[&str]) -> Output {
+    run(Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
+        .args(["lab", "client", "--idle-timeout", "20"])
+        .args(args))
+}
+
+#[test]
+fn the_lab_client_delivers_to_the_lab_server_over_real_tcp() {
+    let lab = Lab::start("pair", &[]);
+    let dir = std::env::temp_dir().join(format!("starttls-lab-client-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace_file = dir.join("client.json");
+    let out = lab_client(&[
+        "--connect",
+        &lab.server(),
+        "--trace",
+        trace_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let transcript = text(&out);
+    assert!(
+        transcript.contains("~> EHLO client.example.org"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("<~ 250 2.0.0 Ok: queued"),
+        "{transcript}"
+    );
+    let client = Trace::from_json(&std::fs::read_to_string(&trace_file).unwrap()).unwrap();
+    assert_eq!(client.lab.as_ref().map(|l| l.remote), Some(Actor::Server));
+    assert!(client.outcome.tls_established);
+    let printed = lab.stop_after(1);
+    assert!(printed.contains("delivered 1 under TLS"), "{printed}");
+}
+
+/// A free loopback port (bound, then released for the peer to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `port` (the peer is up), for at most 20 s.
+fn wait_listening(port: u16) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on {port}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// aiosmtpd (Debian's python3-aiosmtpd) on a free port, with the test PKI's certificate.
+struct Aiosmtpd(Child, u16);
+
+impl Aiosmtpd {
+    fn start() -> Aiosmtpd {
+        let port = free_port();
+        let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/pki");
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args([
+                "--tlscert",
+                &format!("{pki}/server.pem"),
+                "--tlskey",
+                &format!("{pki}/server.key.pem"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd (README's test command installs python3-aiosmtpd)");
+        wait_listening(port);
+        Aiosmtpd(child, port)
+    }
+}
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_lab_client_delivers_to_aiosmtpd_under_tls_and_names_its_software() {
+    let server = Aiosmtpd::start();
+    let dir = std::env::temp_dir().join(format!("starttls-lab-aiosmtpd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace_file = dir.join("client.json");
+    let out = lab_client(&[
+        "--connect",
+        &format!("127.0.0.1:{}", server.1),
+        "--trace",
+        trace_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let trace = Trace::from_json(&std::fs::read_to_string(&trace_file).unwrap()).unwrap();
+    assert!(trace.outcome.tls_established);
+    assert!(
+        matches!(
+            trace.outcome.client,
+            Some(starttls_protocol::client::ClientOutcome::Delivered {
+                under_tls: true,
+                ..
+            })
+        ),
+        "{:?}",
+        trace.outcome.client
+    );
+    let software = trace.lab.and_then(|l| l.software).unwrap_or_default();
+    assert!(software.contains("Python SMTP"), "{software:?}");
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {

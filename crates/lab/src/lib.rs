@@ -2,7 +2,8 @@
 //! servers, each session written as a trace that the browser opens like a scenario.
 //!
 //! The protocol work is the engine's ([`starttls_sim::Engine::with_remote`]): this crate
-//! owns only sockets, clocks and limits. [`server`] runs the lab's SMTP server; [`report`]
+//! owns only sockets, clocks and limits. [`server`] runs the lab's SMTP server;
+//! [`run_session`] one session of it, or of the lab's client against a real server; [`report`]
 //! words a session in one line; [`limits`] are the bounds every session runs under.
 #![forbid(unsafe_code)]
 
@@ -13,4 +14,5 @@ pub mod session;
 
 pub use limits::Limits;
 pub use report::SessionReport;
-pub use server::{ServerConfig, Summary, serve};
+pub use server::{ServerConfig, Summary, rfc3339, serve};
+pub use session::{Finished, run_session};

@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use crate::limits::{Limits, TOO_MANY_SESSIONS};
 use crate::report::SessionReport;
-use crate::session::serve_one;
+use crate::session::run_session;
 
 /// What the server runs.
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ pub async fn serve(
                 started: rfc3339(SystemTime::now()),
                 software: None,
             };
-            let finished = serve_one(stream, &config.scenario, lab, config.limits).await;
+            let finished = run_session(stream, &config.scenario, lab, config.limits).await;
             let report = SessionReport::of(&finished.trace, finished.ended_by_lab);
             if let Some(dir) = &config.traces {
                 write_trace(dir, n, &finished.trace);

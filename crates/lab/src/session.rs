@@ -23,8 +23,9 @@ pub struct Finished {
     pub ended_by_lab: Option<String>,
 }
 
-/// Runs one session of the lab's server on `stream`: `lab` describes the connection.
-pub async fn serve_one<S>(
+/// Runs one session on `stream`: the lab's server when `lab.remote` is the client, the
+/// lab's client when it is the server.
+pub async fn run_session<S>(
     mut stream: S,
     scenario: &Scenario,
     lab: LabSession,
@@ -34,12 +35,14 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let started = Instant::now();
-    let mut engine = match Engine::with_remote(scenario, Actor::Client) {
+    let mut engine = match Engine::with_remote(scenario, lab.remote) {
         Ok(e) => e,
         Err(e) => {
-            let _ = stream
-                .write_all(b"421 4.3.0 The lab cannot run this policy\r\n")
-                .await;
+            if lab.remote == Actor::Client {
+                let _ = stream
+                    .write_all(b"421 4.3.0 The lab cannot run this policy\r\n")
+                    .await;
+            }
             return Finished {
                 trace: empty_trace(scenario, lab),
                 ended_by_lab: Some(format!("configuration: {e}")),
@@ -114,7 +117,10 @@ where
     if let Some(lab) = trace.lab.as_mut()
         && lab.software.is_none()
     {
-        lab.software = software(&trace.steps);
+        lab.software = match lab.remote {
+            Actor::Client => client_software(&trace.steps),
+            _ => server_software(&trace.steps),
+        };
     }
     Finished {
         trace,
@@ -122,8 +128,25 @@ where
     }
 }
 
+/// The server software, as its greeting names it (`220 host ESMTP Postfix (Debian/GNU)`):
+/// the greeting's text after the host name, if any.
+fn server_software(steps: &[starttls_sim::trace::Step]) -> Option<String> {
+    steps.iter().find_map(|s| match &s.detail {
+        Detail::Wire(v) if s.actor == Actor::Server => v.smtp.iter().find_map(|i| match i {
+            starttls_sim::trace::SmtpItem::Reply { reply, .. } if reply.code == 220 => reply
+                .lines
+                .first()
+                .and_then(|l| l.split_once(' '))
+                .map(|(_, rest)| rest.trim().chars().take(120).collect::<String>())
+                .filter(|r| !r.is_empty()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
 /// The client software, from the headers of a message it sent (`X-Mailer`, `User-Agent`).
-fn software(steps: &[starttls_sim::trace::Step]) -> Option<String> {
+fn client_software(steps: &[starttls_sim::trace::Step]) -> Option<String> {
     steps.iter().find_map(|s| match &s.detail {
         Detail::Server(e) => match e.as_ref() {
             starttls_protocol::server::ServerEvent::MessageAccepted { body, .. } => body

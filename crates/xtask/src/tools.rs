@@ -226,9 +226,9 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
     if purpose == Purpose::Test {
         // tshark opens the exported capture in a test (crates/sim/tests/pcapng.rs).
         debs.extend(["chromium", "chromium-driver", "tshark"]);
-        // Real mail clients the lab's server faces (crates/cli/tests/lab.rs); python3 runs
-        // smtplib.
-        debs.extend(["swaks", "msmtp", "python3"]);
+        // Real mail clients the lab's server faces, and a real server its client faces
+        // (crates/cli/tests/lab.rs); python3 runs smtplib and aiosmtpd.
+        debs.extend(["swaks", "msmtp", "python3", "python3-aiosmtpd"]);
     }
     ensure_debs(&debs)?;
     ensure_npm(&e2e, &path)?;

@@ -87,11 +87,16 @@ impl Engine {
                     );
                     return Ok(());
                 }
-                if self.folds(Direction::ClientToServer, *under_tls, &line) {
+                // A real peer's command is listed on the flight that completed it, even when
+                // it came in several segments.
+                if self.remote_flight.is_some() {
                     self.remote_item(SmtpItem::Command {
                         command: command.clone(),
                         rules: Vec::new(),
                     });
+                    return Ok(());
+                }
+                if self.folds(Direction::ClientToServer, *under_tls, &line) {
                     return Ok(());
                 }
             }
@@ -214,12 +219,17 @@ impl Engine {
                     );
                     return Ok(());
                 }
-                if self.folds(Direction::ServerToClient, *under_tls, &wire) {
+                // A real peer's reply is listed on the flight that completed it, even when
+                // it came in several segments.
+                if self.remote_flight.is_some() {
                     self.remote_item(SmtpItem::Reply {
                         reply: reply.clone(),
                         in_reply_to: None,
                         rules: Vec::new(),
                     });
+                    return Ok(());
+                }
+                if self.folds(Direction::ServerToClient, *under_tls, &wire) {
                     return Ok(());
                 }
             }
