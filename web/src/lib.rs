@@ -337,6 +337,25 @@ pub fn App() -> Html {
         };
     }
 
+    let lab_session = |lab: &starttls_sim::trace::LabSession| {
+        let (peer_side, own_side) = match lab.remote {
+            starttls_sim::trace::Actor::Server => ("server", "client"),
+            _ => ("client", "server"),
+        };
+        let software = lab
+            .software
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        html! {
+            <p data-testid="lab-session" data-remote={peer_side}>
+                { format!(
+                    "A lab session over real TCP, started {}: the {peer_side} was a real one at {}{software}, talking to the playground's {own_side} at {}. The {peer_side}'s own state is not visible: its panels show what it sent, not what it decided.",
+                    lab.started, lab.peer, lab.local
+                ) }
+            </p>
+        }
+    };
     let imported = state.imported.as_ref().map(|name| {
         let d = dispatcher.clone();
         let id = state.scenario_id.clone();
@@ -347,6 +366,7 @@ pub fn App() -> Html {
                     <strong>{ format!("Imported trace: {name}") }</strong>
                     { format!(" ({} steps). Policies and the console work on simulations.", state.len()) }
                 </p>
+                { for state.trace.as_ref().and_then(|t| t.lab.as_ref()).map(lab_session) }
                 <button type="button" data-testid="back-to-simulation" onclick={back}>{ "Back to the simulation" }</button>
             </section>
         }

@@ -168,6 +168,11 @@ pub fn test(env: &Env) -> Result {
             .current_dir(root.join("web/e2e"))
             .env("PATH", &env.path)
             .env("DIST_DIR", root.join("dist"))
+            // The CLI the native tests built: the lab's end-to-end test runs its server.
+            .env(
+                "LAB_BIN",
+                std::path::Path::new(&env.target_dir).join("debug/starttls-playground"),
+            )
             .env("SCREENSHOT_DIR", root.join("target/screenshots")),
         &mut tally,
     )?;
