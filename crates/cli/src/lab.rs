@@ -5,7 +5,8 @@
 //!     [--traces DIR] [--maildir DIR] [--max-sessions N] [--idle-timeout SECS]
 //!     [--session-timeout SECS] [--handshake-timeout SECS]
 //! starttls-playground lab client --connect HOST:PORT [--scenario ID] [--set key=value ...]
-//!     [--insecure] [--trace FILE] [--json] [--idle-timeout SECS] [--handshake-timeout SECS]
+//!     [--insecure] [--trace FILE] [--json] [--check] [--idle-timeout SECS]
+//!     [--handshake-timeout SECS]
 //! ```
 //!
 //! `lab server` listens on `127.0.0.1:2525` unless `--listen` names another address (port 0 picks a
@@ -20,6 +21,10 @@
 //! for a reason the policy names: TLS unavailable or insufficient); 1 it did not (refused by
 //! the server, aborted, broken off); 2 bad usage or an invalid policy; 3 the connection could
 //! not be made.
+//!
+//! `lab client --check` runs the conformance series of [`starttls_lab::check`] instead, one
+//! connection per probe, and prints `PASS`/`FAIL`/`SKIP` with the rule ID of each, then
+//! `N passed, M failed, K skipped`; its exit status is 0 when none failed, 1 otherwise.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -184,6 +189,7 @@ fn client(args: &[String]) -> ExitCode {
     let mut overrides = Vec::new();
     let mut trace_file: Option<std::path::PathBuf> = None;
     let mut json = false;
+    let mut check = false;
     let mut limits = Limits::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -216,6 +222,10 @@ fn client(args: &[String]) -> ExitCode {
                 json = true;
                 Ok(())
             }
+            "--check" => {
+                check = true;
+                Ok(())
+            }
             "--idle-timeout" => {
                 seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
             }
@@ -242,6 +252,28 @@ fn client(args: &[String]) -> ExitCode {
     if let Err(e) = starttls_sim::Engine::new(&scenario) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
+    }
+    if check {
+        let target = starttls_lab::check::Target {
+            address: connect,
+            server_name: scenario.client.expected_server_name.clone(),
+            ehlo: scenario.script.ehlo_name.clone(),
+            tls: scenario.tls.clone(),
+            timeout: limits.idle_timeout,
+        };
+        let results = starttls_lab::check::run(&target);
+        for r in &results {
+            out!("{}", r.line());
+        }
+        out!("{}", starttls_lab::check::summary(&results));
+        let failed = results
+            .iter()
+            .any(|r| matches!(r.verdict, starttls_lab::check::Verdict::Fail(_)));
+        return if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

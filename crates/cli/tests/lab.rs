@@ -359,6 +359,79 @@ fn the_lab_client_delivers_to_aiosmtpd_under_tls_and_names_its_software() {
     assert!(software.contains("Python SMTP"), "{software:?}");
 }
 
+/// `lab client --check` against `address`: (exit success, each line's tag and rule).
+fn check(address: &str) -> (bool, Vec<(String, String)>, String) {
+    let out = lab_client(&["--connect", address, "--check"]);
+    let all = text(&out);
+    let lines = all
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let tag = words.next()?;
+            let rule = words.next()?;
+            ["PASS", "FAIL", "SKIP"]
+                .contains(&tag)
+                .then(|| (tag.to_string(), rule.to_string()))
+        })
+        .collect();
+    (out.status.success(), lines, all)
+}
+
+fn failed(lines: &[(String, String)]) -> Vec<&str> {
+    lines
+        .iter()
+        .filter(|(t, _)| t == "FAIL")
+        .map(|(_, r)| r.as_str())
+        .collect()
+}
+
+#[test]
+fn check_passes_a_compliant_lab_server_and_catches_each_vulnerable_toggle() {
+    let lab = Lab::start("check-ok", &["--scenario", "tls-required-530"]);
+    let (ok, lines, all) = check(&lab.server());
+    assert!(ok, "{all}");
+    assert_eq!(lines.len(), 7, "{all}");
+    assert!(lines.iter().all(|(t, _)| t == "PASS"), "{all}");
+    assert!(all.contains("7 passed, 0 failed, 0 skipped"), "{all}");
+    lab.stop();
+    for (set, rule) in [
+        (
+            "server.teaching.process_plaintext_after_starttls=true",
+            "SERVER-DISCARD",
+        ),
+        ("server.teaching.keep_pre_tls_knowledge=true", "RESET"),
+        (
+            "server.teaching.advertise_starttls_after_tls=true",
+            "NO-STARTTLS-AFTER",
+        ),
+        ("server.second_starttls=Aiosmtpd220", "NO-TLS-TWICE"),
+    ] {
+        let lab = Lab::start("check-toggle", &["--set", set]);
+        let (ok, lines, all) = check(&lab.server());
+        assert!(!ok, "{set}: --check must fail\n{all}");
+        assert_eq!(failed(&lines), vec![rule], "{set}\n{all}");
+        lab.stop();
+    }
+}
+
+#[test]
+fn check_against_aiosmtpd_reports_its_220_to_a_second_starttls() {
+    let server = Aiosmtpd::start();
+    let (ok, lines, all) = check(&format!("127.0.0.1:{}", server.1));
+    assert!(!ok, "{all}");
+    assert_eq!(failed(&lines), vec!["NO-TLS-TWICE"], "{all}");
+    assert!(all.contains("accepted with 220"), "{all}");
+    // aiosmtpd with a certificate requires STARTTLS, without enhanced status codes.
+    assert!(
+        lines.contains(&("PASS".into(), "REQUIRE-530".into())),
+        "{all}"
+    );
+    assert!(
+        lines.contains(&("SKIP".into(), "REQUIRE-530-ESC".into())),
+        "{all}"
+    );
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {

@@ -4,9 +4,11 @@
 //! The protocol work is the engine's ([`starttls_sim::Engine::with_remote`]): this crate
 //! owns only sockets, clocks and limits. [`server`] runs the lab's SMTP server;
 //! [`run_session`] one session of it, or of the lab's client against a real server; [`report`]
-//! words a session in one line; [`limits`] are the bounds every session runs under.
+//! words a session in one line; [`limits`] are the bounds every session runs under;
+//! [`check`] is the conformance series of `lab client --check`.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod limits;
 pub mod report;
 pub mod server;
