@@ -340,7 +340,17 @@ pub fn App() -> Html {
     let lab_session = |lab: &starttls_sim::trace::LabSession| {
         let (peer_side, own_side) = match lab.remote {
             starttls_sim::trace::Actor::Server => ("server", "client"),
-            _ => ("client", "server"),
+            starttls_sim::trace::Actor::Client => ("client", "server"),
+            _ => {
+                return html! {
+                    <p data-testid="lab-session" data-remote="both">
+                        { format!(
+                            "A lab proxy session over real TCP, started {}: a real client at {} and a real server at {}, with the playground on the wire between them as the attacker. Neither side's state is visible: the panels show what each sent and what the attacker changed.",
+                            lab.started, lab.peer, lab.local
+                        ) }
+                    </p>
+                };
+            }
         };
         let software = lab
             .software

@@ -22,6 +22,12 @@
 //! the server, aborted, broken off); 2 bad usage or an invalid policy; 3 the connection could
 //! not be made.
 //!
+//! `lab proxy` listens (on `127.0.0.1:2526` by default), connects each client to
+//! `--upstream`, and puts the engine's attacker between them: `--attack` is the attacker's
+//! mode (`strip-starttls`, `tamper-ehlo`, `rewrite-starttls`, `inject-commands`,
+//! `replace220`, `inject-replies`; the fields a mode needs come with `--set attacker.FIELD=…`).
+//! It prints one line per session and writes its trace with `--traces`.
+//!
 //! `lab client --check` runs the conformance series of [`starttls_lab::check`] instead, one
 //! connection per probe, and prints `PASS`/`FAIL`/`SKIP` with the rule ID of each, then
 //! `N passed, M failed, K skipped`; its exit status is 0 when none failed, 1 otherwise.
@@ -42,8 +48,9 @@ pub fn main(args: &[String]) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("server") => server(&args[1..]),
         Some("client") => client(&args[1..]),
+        Some("proxy") => proxy(&args[1..]),
         Some(other) => crate::usage(&format!("unknown lab command {other:?}")),
-        None => crate::usage("lab needs a command: server or client"),
+        None => crate::usage("lab needs a command: server, client or proxy"),
     }
 }
 
@@ -339,4 +346,98 @@ fn client(args: &[String]) -> ExitCode {
         }
         _ => ExitCode::from(1),
     }
+}
+
+fn proxy(args: &[String]) -> ExitCode {
+    let mut listen = "127.0.0.1:2526".to_string();
+    let mut upstream = None;
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    let mut traces = None;
+    let mut limits = Limits::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let r: Result<(), String> = match a.as_str() {
+            "--listen" => it.next().map(|v| listen = v.clone()).ok_or("--listen needs ADDR".into()),
+            "--upstream" => it.next().map(|v| upstream = Some(v.clone())).ok_or("--upstream needs HOST:PORT".into()),
+            "--attack" => match it.next() {
+                Some(m) if m == "flip-tls-byte" => Err(
+                    "flip-tls-byte needs the engine's own TLS connections to know the handshake is over; the proxy has none".into(),
+                ),
+                Some(m) => {
+                    overrides.insert(0, ("attacker.mode".into(), m.clone()));
+                    Ok(())
+                }
+                None => Err("--attack needs a mode".into()),
+            },
+            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
+                Some((k, v)) => {
+                    overrides.push((k.to_string(), v.to_string()));
+                    Ok(())
+                }
+                None => Err("--set needs key=value".into()),
+            },
+            "--traces" => it.next().map(|v| traces = Some(v.into())).ok_or("--traces needs a directory".into()),
+            "--max-sessions" => it
+                .next()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .map(|n| limits.max_sessions = n)
+                .ok_or("--max-sessions needs a number above 0".into()),
+            "--idle-timeout" => seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d),
+            other => Err(format!("unknown option {other:?}")),
+        };
+        if let Err(e) = r {
+            return crate::usage(&e);
+        }
+    }
+    let Some(upstream) = upstream else {
+        return crate::usage("lab proxy needs --upstream HOST:PORT");
+    };
+    let scenario =
+        match scenario::find("happy-path").and_then(|s| scenario::with_overrides(&s, &overrides)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {listen}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(listen);
+        out!(
+            "lab proxy listening on {addr} (upstream {upstream}; attacker: {})",
+            scenario.attacker.describe()
+        );
+        let config = starttls_lab::proxy::ProxyConfig {
+            scenario,
+            upstream,
+            traces,
+            limits,
+        };
+        let n = starttls_lab::proxy::serve_proxy(listener, config, stop_signal(), |line| {
+            out!("{line}")
+        })
+        .await;
+        out!("lab proxy: {n} sessions carried");
+        ExitCode::SUCCESS
+    })
 }

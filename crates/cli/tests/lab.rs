@@ -432,6 +432,116 @@ fn check_against_aiosmtpd_reports_its_220_to_a_second_starttls() {
     );
 }
 
+/// A running `lab proxy` in front of `upstream`.
+struct Proxy(Child, u16, BufReader<std::process::ChildStdout>, PathBuf);
+
+impl Proxy {
+    fn start(upstream: &str, attack: &str) -> Proxy {
+        let dir = std::env::temp_dir().join(format!("starttls-lab-proxy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
+            .args([
+                "lab",
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                upstream,
+                "--attack",
+                attack,
+                "--traces",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the lab proxy starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        lines.read_line(&mut first).unwrap();
+        let port = first
+            .strip_prefix("lab proxy listening on 127.0.0.1:")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("first line: {first:?}"));
+        Proxy(child, port, lines, dir)
+    }
+
+    /// The next session line.
+    fn session(&mut self) -> String {
+        let mut line = String::new();
+        self.2.read_line(&mut line).unwrap();
+        line
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_proxy_strips_starttls_between_swaks_and_the_lab_server() {
+    let lab = Lab::start("proxied", &[]);
+    let mut proxy = Proxy::start(&lab.server(), "strip-starttls");
+    let via = format!("127.0.0.1:{}", proxy.1);
+    let swaks_via = |extra: &[&str]| {
+        run(Command::new("swaks")
+            .args([
+                "--server",
+                &via,
+                "--from",
+                "alice@example.org",
+                "--to",
+                "bob@example.test",
+            ])
+            .args(["--ehlo", "client.example.org", "--timeout", "20"])
+            .args(extra))
+    };
+    // With --tls-optional swaks goes on in the clear: the downgrade works.
+    let optional = swaks_via(&["--tls-optional"]);
+    assert!(optional.status.success(), "{}", text(&optional));
+    assert!(text(&optional).contains("250 2.0.0"), "{}", text(&optional));
+    assert!(proxy.session().contains("deletes STARTTLS"));
+    // With --tls swaks refuses to go on without STARTTLS.
+    let required = swaks_via(&["--tls"]);
+    assert!(!required.status.success(), "{}", text(&required));
+    assert!(
+        text(&required).contains("did not advertise STARTTLS"),
+        "{}",
+        text(&required)
+    );
+    assert!(proxy.session().contains("deletes STARTTLS"));
+    // The proxy's trace shows the deleted line; the server's shows it sent.
+    let first = std::fs::read_to_string(proxy.3.join("session-00001.json")).unwrap();
+    let trace = Trace::from_json(&first).unwrap();
+    assert_eq!(trace.lab.as_ref().map(|l| l.remote), Some(Actor::Wire));
+    let stripped = trace
+        .steps
+        .iter()
+        .find(|s| s.actor == Actor::Attacker)
+        .expect("the attacker's step");
+    match &stripped.detail {
+        starttls_sim::trace::Detail::Wire(v) => assert!(
+            v.diff.iter().any(|d| format!("{d:?}").contains("STARTTLS")),
+            "{:?}",
+            v.diff
+        ),
+        other => panic!("{other:?}"),
+    }
+    let printed = lab.stop_after(2);
+    assert!(
+        printed.contains("delivered 1 (1 in the clear)"),
+        "{printed}"
+    );
+    let server_side = &lab_traces(&printed, 2)[0];
+    assert!(format!("{:?}", server_side.steps).contains("STARTTLS"));
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {

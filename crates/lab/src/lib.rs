@@ -5,11 +5,13 @@
 //! owns only sockets, clocks and limits. [`server`] runs the lab's SMTP server;
 //! [`run_session`] one session of it, or of the lab's client against a real server; [`report`]
 //! words a session in one line; [`limits`] are the bounds every session runs under;
-//! [`check`] is the conformance series of `lab client --check`.
+//! [`check`] is the conformance series of `lab client --check`; [`proxy`] puts the engine's
+//! attacker between a real client and a real server.
 #![forbid(unsafe_code)]
 
 pub mod check;
 pub mod limits;
+pub mod proxy;
 pub mod report;
 pub mod server;
 pub mod session;

@@ -166,7 +166,7 @@ fn client_software(steps: &[starttls_sim::trace::Step]) -> Option<String> {
     })
 }
 
-fn empty_trace(scenario: &Scenario, lab: LabSession) -> Trace {
+pub(crate) fn empty_trace(scenario: &Scenario, lab: LabSession) -> Trace {
     Trace {
         schema_version: starttls_sim::trace::SCHEMA_VERSION,
         scenario: starttls_sim::trace::TraceScenario {

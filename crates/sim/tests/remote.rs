@@ -90,3 +90,71 @@ fn a_lab_server_that_requires_tls_refuses_a_cleartext_client_with_530() {
     assert!(server.outcome.reply_codes.contains(&530));
     assert!(server.outcome.accepted.is_empty());
 }
+
+/// A lab client, the lab proxy, and a lab server, pumped without sockets.
+fn through_proxy(id: &str, attack: &[(&str, &str)]) -> (Trace, Trace, Trace) {
+    let s = scenario::find(id).unwrap();
+    let overrides: Vec<(String, String)> = attack
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let p = scenario::with_overrides(&s, &overrides).unwrap();
+    let mut server = Engine::with_remote(&s, Actor::Client).unwrap();
+    let mut client = Engine::with_remote(&s, Actor::Server).unwrap();
+    let mut proxy = Engine::proxy(&p).unwrap();
+    server.run().unwrap();
+    client.run().unwrap();
+    for _ in 0..400 {
+        let from_server = server.take_remote_output();
+        let from_client = client.take_remote_output();
+        proxy.receive_from(Actor::Server, &from_server).unwrap();
+        proxy.receive_from(Actor::Client, &from_client).unwrap();
+        let to_client = proxy.take_output_for(Actor::Client);
+        let to_server = proxy.take_output_for(Actor::Server);
+        if to_client.is_empty()
+            && to_server.is_empty()
+            && from_server.is_empty()
+            && from_client.is_empty()
+        {
+            break;
+        }
+        client.receive_remote(&to_client).unwrap();
+        server.receive_remote(&to_server).unwrap();
+    }
+    (client.trace(), proxy.trace(), server.trace())
+}
+
+#[test]
+fn the_proxy_carries_tls_untouched_and_its_strip_attack_downgrades_an_opportunistic_client() {
+    let (client, proxy, server) = through_proxy("happy-path", &[]);
+    assert!(client.outcome.tls_established && server.outcome.tls_established);
+    assert!(
+        proxy.outcome.tls_established,
+        "the proxy saw TLS records flow"
+    );
+    assert_eq!(
+        server.outcome.accepted,
+        vec![("alice@example.org".to_string(), true)]
+    );
+    assert!(proxy.steps.iter().all(|s| s.actor != Actor::Attacker));
+    // The proxy's cleartext flights list the commands and replies it carried.
+    assert!(proxy.steps.iter().any(|s| matches!(&s.detail, Detail::Wire(v)
+        if v.smtp.iter().any(|i| matches!(i, SmtpItem::Command { command, .. } if command.to_line().starts_with("STARTTLS"))))));
+
+    let (_, proxy, server) = through_proxy("happy-path", &[("attacker.mode", "strip-starttls")]);
+    assert_eq!(
+        server.outcome.accepted,
+        vec![("alice@example.org".to_string(), false)]
+    );
+    assert!(!server.outcome.tls_established);
+    let attack = proxy
+        .steps
+        .iter()
+        .find(|s| s.actor == Actor::Attacker)
+        .expect("the strip");
+    assert!(
+        attack.violation && attack.text.contains("STARTTLS"),
+        "{}",
+        attack.text
+    );
+}

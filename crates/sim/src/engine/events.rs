@@ -13,7 +13,7 @@ use crate::trace::{Actor, Detail, Direction, SmtpItem, StepKind, TlsNote};
 
 impl Engine {
     pub(super) fn drain_server(&mut self) -> Result<bool, SimError> {
-        if self.remote == Some(Side::Server) {
+        if self.is_remote(Side::Server) {
             return Ok(false);
         }
         let mut any = false;
@@ -28,7 +28,7 @@ impl Engine {
     }
 
     pub(super) fn drain_client(&mut self) -> Result<bool, SimError> {
-        if self.remote == Some(Side::Client) {
+        if self.is_remote(Side::Client) {
             return Ok(false);
         }
         let mut any = false;

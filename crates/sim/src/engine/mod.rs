@@ -16,6 +16,7 @@
 
 mod events;
 pub(crate) mod narrate;
+mod proxy;
 mod remote;
 mod steps;
 mod transport;
@@ -136,8 +137,11 @@ pub struct Engine {
     rows: Vec<RowTaken>,
     /// A lab session: the side that is a real peer on a socket (see [`Engine::with_remote`]).
     remote: Option<Side>,
-    /// Bytes for the real peer, not yet taken by the caller.
-    outbox: Vec<u8>,
+    /// Bytes for each real peer (indexed by the receiving [`Side`]), not yet taken.
+    outbox: [Vec<u8>; 2],
+    /// A lab proxy: both sides are real peers, the engine is the wire (see
+    /// [`Engine::proxy`]).
+    proxy: Option<proxy::ProxyState>,
     /// The real peer's flight being delivered: its step, and the commands or replies and
     /// plaintext the local machine read from it.
     remote_flight: Option<remote::RemoteFlight>,
@@ -234,7 +238,8 @@ impl Engine {
             outcome: Outcome::default(),
             rows: Vec::new(),
             remote: None,
-            outbox: Vec::new(),
+            outbox: Default::default(),
+            proxy: None,
             remote_flight: None,
             now_ms: None,
             lab: None,
@@ -301,6 +306,11 @@ impl Engine {
         }
     }
 
+    /// Whether `side` is a real peer on a socket (lab sessions and the lab proxy).
+    pub(super) fn is_remote(&self, side: Side) -> bool {
+        self.remote == Some(side) || self.proxy.is_some()
+    }
+
     pub(super) fn peer(&mut self, side: Side) -> &mut Peer {
         &mut self.peers[side as usize]
     }
@@ -315,6 +325,8 @@ impl Engine {
         let mut outcome = self.outcome.clone();
         outcome.client = self.client.outcome().cloned();
         outcome.tls_established = match self.remote {
+            // A proxy sees no handshake's end: it stands for both when records flowed.
+            _ if self.proxy.is_some() => self.proxy.as_ref().is_some_and(|p| p.tls),
             // The real peer's side is not visible: the local side's handshake stands for both.
             Some(remote) => self.peers[remote.other() as usize].tls_reported,
             None => self.peers.iter().all(|p| p.tls_reported),

@@ -114,7 +114,10 @@ impl Engine {
 
     /// Everything the engine has for the real peer since the last call.
     pub fn take_remote_output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.outbox)
+        match self.remote {
+            Some(side) => std::mem::take(&mut self.outbox[side as usize]),
+            None => Vec::new(),
+        }
     }
 
     /// The real peer closed the connection (or it broke): the local side sees it end.

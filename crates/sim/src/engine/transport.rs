@@ -22,7 +22,7 @@ pub(super) struct Sealed {
 impl Engine {
     /// Sends what the server machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_server(&mut self) -> Result<bool, SimError> {
-        if self.remote == Some(Side::Server) {
+        if self.is_remote(Side::Server) {
             return Ok(false);
         }
         let plain = self.server.take_outgoing();
@@ -40,7 +40,7 @@ impl Engine {
 
     /// Sends what the client machine has queued: in the clear, or through its TLS connection.
     pub(super) fn flush_client(&mut self) -> Result<bool, SimError> {
-        if self.remote == Some(Side::Client) {
+        if self.is_remote(Side::Client) {
             return Ok(false);
         }
         let plain = self.client.take_outgoing();
@@ -233,9 +233,10 @@ impl Engine {
     }
 
     pub(super) fn deliver(&mut self, flight: Flight) -> Result<(), SimError> {
-        if self.remote == Some(Side::sending(flight.direction).other()) {
-            // The receiver is the real peer: the bytes go to the caller's socket.
-            self.outbox.extend_from_slice(&flight.bytes);
+        let receiver = Side::sending(flight.direction).other();
+        if self.is_remote(receiver) {
+            // The receiver is a real peer: the bytes go to the caller's socket.
+            self.outbox[receiver as usize].extend_from_slice(&flight.bytes);
             return Ok(());
         }
         match flight.direction {
