@@ -542,6 +542,141 @@ fn the_proxy_strips_starttls_between_swaks_and_the_lab_server() {
     assert!(format!("{:?}", server_side.steps).contains("STARTTLS"));
 }
 
+/// Postfix (Debian's package) from a private configuration directory on a free loopback
+/// port: its `master` runs in the foreground as this test's child, never as the system's
+/// mail service, requires TLS (`smtpd_tls_security_level = encrypt`) with the test PKI's
+/// certificate, and discards what it accepts.
+struct Postfix(Child, u16, PathBuf);
+
+impl Postfix {
+    fn start() -> Postfix {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("starttls-lab-postfix-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let queue = dir.join("queue");
+        let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/pki");
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        for f in ["server.pem", "server.key.pem"] {
+            std::fs::copy(format!("{pki}/{f}"), dir.join(f)).unwrap();
+        }
+        let d = dir.display();
+        std::fs::write(
+            dir.join("main.cf"),
+            format!(
+                "compatibility_level = 3.6\nqueue_directory = {d}/queue\ndata_directory = {d}/data\n\
+                 mail_owner = postfix\nsetgid_group = postdrop\ninet_interfaces = 127.0.0.1\n\
+                 inet_protocols = ipv4\nmyhostname = mail.example.test\nmydomain = example.test\n\
+                 mydestination =\nrelay_domains = example.test\ndefault_transport = discard:lab\n\
+                 relay_transport = discard:lab\nlocal_transport = discard:lab\nmynetworks = 127.0.0.0/8\n\
+                 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n\
+                 smtpd_tls_security_level = encrypt\n\
+                 smtpd_tls_chain_files = {d}/server.key.pem, {d}/server.pem\n\
+                 maillog_file = /dev/stdout\nalias_maps =\nalias_database =\nbiff = no\n"
+            ),
+        )
+        .unwrap();
+        let services = [
+            format!("127.0.0.1:{port} inet n - n - - smtpd"),
+            "cleanup unix n - n - 0 cleanup".into(),
+            "qmgr unix n - n 300 1 qmgr".into(),
+            "rewrite unix - - n - - trivial-rewrite".into(),
+            "bounce unix - - n - 0 bounce".into(),
+            "defer unix - - n - 0 bounce".into(),
+            "trace unix - - n - 0 bounce".into(),
+            "verify unix - - n - 1 verify".into(),
+            "flush unix n - n 1000? 0 flush".into(),
+            "proxymap unix - - n - - proxymap".into(),
+            "discard unix - - n - - discard".into(),
+            "error unix - - n - - error".into(),
+            "retry unix - - n - - error".into(),
+            "anvil unix - - n - 1 anvil".into(),
+            "scache unix - - n - 1 scache".into(),
+            "tlsmgr unix - - n 1000? 1 tlsmgr".into(),
+            "postlog unix-dgram n - n - 1 postlogd".into(),
+        ];
+        std::fs::write(dir.join("master.cf"), services.join("\n") + "\n").unwrap();
+        let owned = [
+            "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
+            "private", "saved", "trace",
+        ];
+        for q in owned.iter().chain(&["pid", "public", "maildrop"]) {
+            std::fs::create_dir_all(queue.join(q)).unwrap();
+        }
+        let chown = |owner: &str, paths: &[&str]| {
+            let status = Command::new("chown")
+                .arg(owner)
+                .args(paths.iter().map(|p| queue.join(p)))
+                .status()
+                .unwrap();
+            assert!(
+                status.success(),
+                "chown {owner} (Postfix's queue needs its own user)"
+            );
+        };
+        chown("postfix", &owned);
+        chown("postfix:postdrop", &["public", "maildrop"]);
+        chown("postfix", &["../data"]);
+        let child = Command::new("/usr/lib/postfix/sbin/master")
+            .args(["-d", "-c"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Postfix's master (README's test command installs postfix)");
+        wait_listening(port);
+        Postfix(child, port, dir)
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.2);
+    }
+}
+
+#[test]
+fn the_lab_client_delivers_to_postfix_and_check_reports_what_postfix_does() {
+    let postfix = Postfix::start();
+    let address = format!("127.0.0.1:{}", postfix.1);
+    let out = lab_client(&["--connect", &address]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("<- 220 mail.example.test ESMTP Postfix"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("accepted its message for bob@example.test under TLS"),
+        "{}",
+        text(&out)
+    );
+    let (ok, lines, all) = check(&address);
+    assert!(ok, "{all}");
+    // Postfix with smtpd_tls_security_level = encrypt: 530 5.7.0 before TLS, 554 to a second
+    // STARTTLS, and MAIL accepted without any EHLO (smtpd_helo_required = no), so RESET is
+    // skipped rather than judged.
+    for rule in [
+        "CMD-SYNTAX",
+        "REQUIRE-530",
+        "REQUIRE-530-ESC",
+        "NO-STARTTLS-AFTER",
+        "NO-TLS-TWICE",
+        "SERVER-DISCARD",
+    ] {
+        assert!(
+            lines.contains(&("PASS".into(), rule.into())),
+            "{rule}\n{all}"
+        );
+    }
+    assert!(lines.contains(&("SKIP".into(), "RESET".into())), "{all}");
+    assert!(all.contains("554 5.5.1"), "{all}");
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {

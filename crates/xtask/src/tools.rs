@@ -124,6 +124,18 @@ fn ensure_debs(pkgs: &[&str]) -> Result {
         "installing Debian packages: {}",
         missing.join(", ")
     ));
+    if missing.contains(&"postfix") {
+        // Postfix only ever runs from a test's private configuration directory: tell its
+        // package not to configure (or start) the system's mail service.
+        let mut seed = privileged("debconf-set-selections")
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        if let Some(mut stdin) = seed.stdin.take() {
+            use std::io::Write as _;
+            stdin.write_all(b"postfix postfix/main_mailer_type select No configuration\n")?;
+        }
+        seed.wait()?;
+    }
     run(privileged("apt-get").args(["update", "-qq"]))?;
     run(privileged("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
@@ -228,7 +240,7 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         debs.extend(["chromium", "chromium-driver", "tshark"]);
         // Real mail clients the lab's server faces, and a real server its client faces
         // (crates/cli/tests/lab.rs); python3 runs smtplib and aiosmtpd.
-        debs.extend(["swaks", "msmtp", "python3", "python3-aiosmtpd"]);
+        debs.extend(["swaks", "msmtp", "python3", "python3-aiosmtpd", "postfix"]);
     }
     ensure_debs(&debs)?;
     ensure_npm(&e2e, &path)?;
