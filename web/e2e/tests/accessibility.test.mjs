@@ -14,6 +14,13 @@ useApp();
 async function audit(query, ready, options = {}) {
   const page = await openPage(browser, `${server.url}${query}`, options);
   await page.waitForFunction(ready, null, { timeout: 30_000 });
+  // Every id is unique (compare mode shows two diagrams and two explanations).
+  const duplicates = await page.evaluate(() => {
+    const seen = new Map();
+    for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+    return [...seen.entries()].filter(([, n]) => n > 1).map(([id]) => id);
+  });
+  assert.deepEqual(duplicates, [], `${query}: duplicate ids`);
   await page.addScriptTag({ path: axePath });
   const results = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef

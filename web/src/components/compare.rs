@@ -65,7 +65,7 @@ fn pane(
             { match trace.steps.get(at) {
                 Some(step) => html! {
                     <Explanation step={step.clone()} index={position.min(visible.len().saturating_sub(1))}
-                        len={visible.len()} annotations={Rc::new(annotations)} />
+                        len={visible.len()} annotations={Rc::new(annotations)} scope={AttrValue::from(id.to_string())} />
                 },
                 None => html! {},
             } }

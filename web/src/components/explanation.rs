@@ -22,6 +22,9 @@ pub struct ExplanationProps {
     /// At message level: the decisions and state changes this step stands for, in order.
     #[prop_or_default]
     pub annotations: Rc<Vec<Step>>,
+    /// Compare mode: what makes this panel's heading id unique on the page (the scenario).
+    #[prop_or_default]
+    pub scope: Option<AttrValue>,
 }
 
 /// One rule citation.
@@ -69,10 +72,14 @@ pub fn Explanation(props: &ExplanationProps) -> Html {
             }
         }
     }
+    let title_id = match &props.scope {
+        Some(scope) => format!("explanation-title-{scope}"),
+        None => "explanation-title".to_string(),
+    };
     html! {
         <section class={classes!("panel", "explanation", step.violation.then_some("violation"))}
-            data-testid="explanation" aria-labelledby="explanation-title">
-            <h2 id="explanation-title">
+            data-testid="explanation" aria-labelledby={title_id.clone()}>
+            <h2 id={title_id}>
                 { format!("Step {} of {}", props.index + 1, props.len) }
                 <span class={classes!("actor-tag", format!("actor-{}", actor_str(step.actor)))}>
                     { actor_str(step.actor) }

@@ -179,6 +179,12 @@ pub fn Diagram(props: &DiagramProps) -> Html {
     let visible = &props.visible;
     let current_row = visible.iter().rposition(|&v| v <= props.index).unwrap_or(0) + 1;
     let drawing = svg::draw(props, &layout, current_row);
+    // Compare mode shows two diagrams: their heading ids carry the scenario.
+    let title_id = if props.by_position {
+        format!("diagram-title-{}", props.trace.scenario.id)
+    } else {
+        "diagram-title".to_string()
+    };
     let body = if phone {
         html! {
             <>
@@ -193,9 +199,9 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         html! { <div class="diagram-scroll" ref={container}>{ drawing }</div> }
     };
     html! {
-        <section class="panel diagram-panel" aria-labelledby="diagram-title"
+        <section class="panel diagram-panel" aria-labelledby={title_id.clone()}
             data-layout={if phone { "list" } else { "svg" }}>
-            <h2 id="diagram-title">{ "Sequence" }</h2>
+            <h2 id={title_id}>{ "Sequence" }</h2>
             <p class="legend" data-testid="diagram-legend">
                 { if phone { html! {
                     <span class="legend-fit">{ LIST_RULE }</span>
