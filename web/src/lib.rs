@@ -322,9 +322,11 @@ pub fn App() -> Html {
         return html! {
             <div class={classes!("app", "embed", view.present.then_some("present"))} ref={root} data-testid="app" data-mode="embed">
                 <header class="embed-header">
-                    <a class="embed-title" href={open_full} target="_blank" rel="noopener" data-testid="embed-title">
-                        { title }
-                    </a>
+                    <h1 class="embed-heading">
+                        <a class="embed-title" href={open_full} target="_blank" rel="noopener" data-testid="embed-title">
+                            { title }
+                        </a>
+                    </h1>
                     { controls }
                 </header>
                 <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{ announcement }</div>

@@ -199,7 +199,8 @@ pub fn Diagram(props: &DiagramProps) -> Html {
         html! { <div class="diagram-scroll" ref={container}>{ drawing }</div> }
     };
     html! {
-        <section class="panel diagram-panel" aria-labelledby={title_id.clone()}
+        <section class="panel diagram-panel" aria-labelledby={(!props.by_position).then(|| title_id.clone())}
+            aria-label={props.by_position.then(|| format!("Sequence of {}", props.trace.scenario.title))}
             data-layout={if phone { "list" } else { "svg" }}>
             <h2 id={title_id}>{ "Sequence" }</h2>
             <p class="legend" data-testid="diagram-legend">
