@@ -17,7 +17,9 @@
 //! `lab client` sends the scenario's test message to a real server by the scenario's client
 //! policy, and prints the transcript with the markers of `run`. `--insecure` accepts a server
 //! whose certificate the test PKI does not vouch for (the SMTP client judges the session,
-//! DECIDE-AFTER). Exit codes: 0 the session ended as the policy wants (delivered, or refused
+//! DECIDE-AFTER); `--ca FILE` trusts the PEM certificates of FILE instead of the test CA.
+//! `lab server --cert FILE --key FILE` presents that chain and key (PEM; ECDSA P-256, what the
+//! playground's TLS offers) instead of the test PKI's. Exit codes: 0 the session ended as the policy wants (delivered, or refused
 //! for a reason the policy names: TLS unavailable or insufficient); 1 it did not (refused by
 //! the server, aborted, broken off); 2 bad usage or an invalid policy; 3 the connection could
 //! not be made.
@@ -40,8 +42,13 @@ use starttls_sim::scenario;
 
 pub const USAGE: &str =
     "  starttls-playground lab server [--listen ADDR] [--scenario ID] [--set key=value ...]
-      [--traces DIR] [--maildir DIR] [--max-sessions N] [--idle-timeout SECS]
-      [--session-timeout SECS] [--handshake-timeout SECS]";
+      [--traces DIR] [--maildir DIR] [--cert FILE --key FILE] [--max-sessions N]
+      [--idle-timeout SECS] [--session-timeout SECS] [--handshake-timeout SECS]
+  starttls-playground lab client --connect HOST:PORT [--scenario ID] [--set key=value ...]
+      [--insecure | --ca FILE] [--trace FILE] [--json] [--check]
+      [--idle-timeout SECS] [--handshake-timeout SECS]
+  starttls-playground lab proxy --upstream HOST:PORT --attack MODE [--listen ADDR]
+      [--set key=value ...] [--traces DIR] [--max-sessions N] [--idle-timeout SECS]";
 
 /// Runs `lab …`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -68,6 +75,8 @@ fn server(args: &[String]) -> ExitCode {
     let mut overrides = Vec::new();
     let mut traces = None;
     let mut maildir = None;
+    let mut cert: Option<String> = None;
+    let mut key: Option<String> = None;
     let mut limits = Limits::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -95,6 +104,14 @@ fn server(args: &[String]) -> ExitCode {
                 .next()
                 .map(|v| maildir = Some(v.into()))
                 .ok_or("--maildir needs a directory".into()),
+            "--cert" => it
+                .next()
+                .map(|v| cert = Some(v.clone()))
+                .ok_or("--cert needs a PEM file".into()),
+            "--key" => it
+                .next()
+                .map(|v| key = Some(v.clone()))
+                .ok_or("--key needs a PEM file".into()),
             "--max-sessions" => it
                 .next()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -124,9 +141,28 @@ fn server(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The policy must build before the first connection does.
+    let mut scenario = scenario;
+    match (cert, key) {
+        (Some(cert), Some(key)) => {
+            let read = |f: &str| std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"));
+            match read(&cert).and_then(|c| read(&key).map(|k| (c, k))) {
+                Ok(pair) => scenario.tls.server_pem = Some(pair),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => {}
+        _ => return crate::usage("--cert and --key go together"),
+    }
+    // The policy and the certificate must work before the first connection comes.
     if let Err(e) = starttls_sim::Engine::new(&scenario) {
         eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = starttls_sim::tls::server_connection(&scenario.tls) {
+        eprintln!("error: the server certificate: {e}");
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -195,6 +231,7 @@ fn client(args: &[String]) -> ExitCode {
     let mut id = "happy-path".to_string();
     let mut overrides = Vec::new();
     let mut trace_file: Option<std::path::PathBuf> = None;
+    let mut ca: Option<String> = None;
     let mut json = false;
     let mut check = false;
     let mut limits = Limits::default();
@@ -221,6 +258,10 @@ fn client(args: &[String]) -> ExitCode {
                 overrides.push(("client.accept_unauthenticated_tls".into(), "true".into()));
                 Ok(())
             }
+            "--ca" => it
+                .next()
+                .map(|v| ca = Some(v.clone()))
+                .ok_or("--ca needs a PEM file".into()),
             "--trace" => it
                 .next()
                 .map(|v| trace_file = Some(v.into()))
@@ -259,6 +300,22 @@ fn client(args: &[String]) -> ExitCode {
     if let Err(e) = starttls_sim::Engine::new(&scenario) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
+    }
+    let mut scenario = scenario;
+    if let Some(ca) = &ca {
+        match std::fs::read_to_string(ca)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| {
+                starttls_sim::pki::roots_from(&pem)
+                    .map(|_| pem)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(pem) => scenario.tls.roots_pem = Some(pem),
+            Err(e) => {
+                eprintln!("error: {ca}: {e}");
+                return ExitCode::from(2);
+            }
+        }
     }
     if check {
         let target = starttls_lab::check::Target {

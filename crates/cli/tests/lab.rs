@@ -677,6 +677,47 @@ fn the_lab_client_delivers_to_postfix_and_check_reports_what_postfix_does() {
     assert!(all.contains("554 5.5.1"), "{all}");
 }
 
+#[test]
+fn the_lab_server_presents_its_own_certificate_and_the_lab_client_trusts_a_given_ca() {
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/pki");
+    let (cert, key) = (
+        format!("{pki}/self-signed.pem"),
+        format!("{pki}/self-signed.key.pem"),
+    );
+    let lab = Lab::start("own-cert", &["--cert", &cert, "--key", &key]);
+    // The test CA does not vouch for it: rustls refuses (CERT-NAME's check), exit 1.
+    let refused = lab_client(&["--connect", &lab.server()]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("not signed by an authority the client trusts"),
+        "{}",
+        text(&refused)
+    );
+    // Trusting that certificate, the client delivers under TLS.
+    let trusted = lab_client(&["--connect", &lab.server(), "--ca", &cert]);
+    assert!(trusted.status.success(), "{}", text(&trusted));
+    assert!(text(&trusted).contains("under TLS"), "{}", text(&trusted));
+    let printed = lab.stop_after(2);
+    assert!(printed.contains("delivered 1 under TLS"), "{printed}");
+    // Bad files are a clear error before anything listens.
+    let bad = run(
+        Command::new(env!("CARGO_BIN_EXE_starttls-playground")).args([
+            "lab",
+            "server",
+            "--cert",
+            &cert,
+            "--key",
+            "/nonexistent/key.pem",
+        ]),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad).contains("/nonexistent/key.pem"),
+        "{}",
+        text(&bad)
+    );
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {

@@ -84,7 +84,8 @@ pub fn client_identity() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<
     )
 }
 
-fn load_pair(
+/// A certificate chain and its private key, from PEM text.
+pub fn load_pair(
     cert: &str,
     key: &str,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError> {
@@ -94,6 +95,18 @@ fn load_pair(
     let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
         .map_err(|e| SimError::Pki(format!("key: {e}")))?;
     Ok((chain, key))
+}
+
+/// A root store holding every certificate of `pem` (the lab client's `--ca`).
+pub fn roots_from(pem: &str) -> Result<RootCertStore, SimError> {
+    let mut store = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        store.add(cert.map_err(|e| SimError::Pki(format!("CA file: {e}")))?)?;
+    }
+    if store.is_empty() {
+        return Err(SimError::Pki("CA file: no certificate in it".into()));
+    }
+    Ok(store)
 }
 
 /// A root store holding only the test CA.

@@ -52,6 +52,14 @@ pub struct TlsSettings {
     pub cert_check: CertCheck,
     /// The simulated clock, seconds since the Unix epoch.
     pub now_unix: u64,
+    /// The lab's own server certificate chain and key, PEM (`lab server --cert/--key`), in
+    /// place of `server_identity`. ECDSA P-256, as the crypto [`provider`] offers. Never
+    /// part of a scenario file.
+    #[serde(skip)]
+    pub server_pem: Option<(String, String)>,
+    /// The lab client's trust anchors, PEM (`lab client --ca`), in place of the test CA.
+    #[serde(skip)]
+    pub roots_pem: Option<String>,
 }
 
 impl Default for TlsSettings {
@@ -64,6 +72,8 @@ impl Default for TlsSettings {
             client_certificate: false,
             cert_check: CertCheck::Rustls,
             now_unix: SimClock::default().unix_seconds,
+            server_pem: None,
+            roots_pem: None,
         }
     }
 }
@@ -274,7 +284,10 @@ pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, Sim
     } else {
         builder.with_no_client_auth()
     };
-    let (chain, key) = settings.server_identity.load()?;
+    let (chain, key) = match &settings.server_pem {
+        Some((chain, key)) => crate::pki::load_pair(chain, key)?,
+        None => settings.server_identity.load()?,
+    };
     let mut config = builder.with_single_cert(chain, key)?;
     config.send_tls13_tickets = TLS13_TICKETS;
     Ok(ServerConnection::new(Arc::new(config))?)
@@ -291,7 +304,11 @@ pub fn client_connection(
         unix_seconds: settings.now_unix,
     });
     let finding = Arc::new(Mutex::new(None));
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots()?), provider.clone())
+    let anchors = match &settings.roots_pem {
+        Some(pem) => crate::pki::roots_from(pem)?,
+        None => roots()?,
+    };
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(anchors), provider.clone())
         .build()
         .map_err(tls_err)?;
     let verifier = Arc::new(RecordingVerifier {
