@@ -718,6 +718,139 @@ fn the_lab_server_presents_its_own_certificate_and_the_lab_client_trusts_a_given
     );
 }
 
+/// Python's smtplib, STARTTLS without certificate checks; returns its output (the EHLO
+/// reply under TLS is printed).
+fn smtplib(lab: &Lab) -> Output {
+    let script = format!(
+        "import smtplib, ssl\n\
+         ctx = ssl.create_default_context()\n\
+         ctx.check_hostname = False\n\
+         ctx.verify_mode = ssl.CERT_NONE\n\
+         s = smtplib.SMTP('127.0.0.1', {}, timeout=20)\n\
+         s.ehlo('client.example.org')\n\
+         s.starttls(context=ctx)\n\
+         print(s.ehlo('client.example.org'))\n\
+         s.sendmail('alice@example.org', ['bob@example.test'], 'Subject: hi\\r\\n\\r\\nhello\\r\\n')\n\
+         s.quit()\n",
+        lab.port
+    );
+    run(Command::new("python3").args(["-c", &script]))
+}
+
+fn msmtp(lab: &Lab) -> Output {
+    let mut child = Command::new("msmtp")
+        .args(["--host=127.0.0.1", &format!("--port={}", lab.port)])
+        .args([
+            "--tls=on",
+            "--tls-starttls=on",
+            "--tls-certcheck=off",
+            "--auth=off",
+        ])
+        .args([
+            "--domain=client.example.org",
+            "--from=alice@example.org",
+            "--timeout=20",
+            "bob@example.test",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("msmtp");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Subject: hi\r\n\r\nhello\r\n")
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Response injection (the forged EHLO reply the attacker appends to the 220 to STARTTLS,
+/// CLIENT-DISCARD): what each real client does, from its output and the lab's trace.
+#[test]
+fn response_injection_smtplib_discards_msmtp_refuses_swaks_reads_the_forged_reply() {
+    let lab = Lab::start(
+        "response-injection",
+        &["--scenario", "response-injection-compliant"],
+    );
+    // smtplib throws the buffered bytes away: its EHLO under TLS gets the real reply.
+    let py = smtplib(&lab);
+    assert!(py.status.success(), "{}", text(&py));
+    assert!(
+        !text(&py).contains("forged") && text(&py).contains("at your service"),
+        "{}",
+        text(&py)
+    );
+    // msmtp sees bytes after the 220 and gives up before TLS.
+    let ms = msmtp(&lab);
+    assert!(!ms.status.success(), "{}", text(&ms));
+    assert!(text(&ms).contains("STARTTLS failed"), "{}", text(&ms));
+    // swaks reads the forged lines, sent in the clear, as the reply to its EHLO under TLS:
+    // every reply after it is one behind, and the message is never sent.
+    let sw = swaks(&lab, &["--tls"]);
+    let version =
+        String::from_utf8_lossy(&run(Command::new("swaks").arg("--version")).stdout).to_string();
+    let read_forged = text(&sw).contains("<~  250-mail.example.test forged");
+    let printed = lab.stop_after(3);
+    let lines: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("session "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{printed}");
+    assert!(
+        lines[0].contains("delivered 1 under TLS"),
+        "smtplib: {printed}"
+    );
+    assert!(
+        lines[1].contains("no TLS; nothing delivered"),
+        "msmtp: {printed}"
+    );
+    assert!(
+        lines[2].contains("nothing delivered") == read_forged,
+        "swaks {version}: {printed}\n{}",
+        text(&sw)
+    );
+    if version.contains("20201014.0") {
+        assert!(
+            read_forged,
+            "swaks 20201014.0 reads the injected reply under TLS\n{}",
+            text(&sw)
+        );
+    }
+}
+
+/// A server that lists STARTTLS under TLS (NO-STARTTLS-AFTER broken): no real client here
+/// sends STARTTLS again (NO-TLS-TWICE kept), and each delivers.
+#[test]
+fn starttls_listed_under_tls_no_real_client_sends_it_twice() {
+    let lab = Lab::start(
+        "after-tls",
+        &["--set", "server.teaching.advertise_starttls_after_tls=true"],
+    );
+    assert!(swaks(&lab, &["--tls"]).status.success());
+    assert!(smtplib(&lab).status.success());
+    assert!(msmtp(&lab).status.success());
+    let printed = lab.stop_after(3);
+    for trace in lab_traces(&printed, 3) {
+        assert!(
+            trace
+                .outcome
+                .rules_broken
+                .iter()
+                .any(|r| r.as_str() == "NO-STARTTLS-AFTER")
+        );
+        let again = trace.steps.iter().any(|s| {
+            s.actor == Actor::Client
+                && s.tls
+                && matches!(&s.detail, starttls_sim::trace::Detail::Wire(v)
+                    if v.smtp.iter().any(|i| matches!(i, starttls_sim::trace::SmtpItem::Command { command: starttls_protocol::command::Command::StartTls, .. })))
+        });
+        assert!(!again, "a client sent STARTTLS under TLS");
+        assert_eq!(trace.outcome.accepted.len(), 1);
+    }
+}
+
 impl Lab {
     /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
     fn stop_after(self, n: usize) -> String {
