@@ -273,7 +273,10 @@ pub fn App() -> Html {
                             { quiz }
                             <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}
                                 annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
-                            { if view.embed { html! {} } else { html! { <Enforcement step={step.clone()} /> } } }
+                            { if view.embed { html! {} } else { html! {
+                                <Enforcement step={step.clone()}
+                                    real={(trace.is_real(starttls_sim::trace::Actor::Client), trace.is_real(starttls_sim::trace::Actor::Server))} />
+                            } } }
                             { for knowledge }
                             { for states }
                             { for wire }

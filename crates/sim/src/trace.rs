@@ -470,6 +470,15 @@ pub struct ImportError {
 }
 
 impl Trace {
+    /// Whether `side` was a real peer on a socket in a lab session (the lab proxy: both), so
+    /// that its snapshots are not its state: a real peer's machine is not visible.
+    pub fn is_real(&self, side: Actor) -> bool {
+        match &self.lab {
+            Some(lab) => lab.remote == side || lab.remote == Actor::Wire,
+            None => false,
+        }
+    }
+
     /// The trace as pretty JSON, the export format.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()

@@ -46,6 +46,10 @@ test("a lab session of swaks imports, steps to its end, and exports unchanged", 
   await byId(page, "import-file").setInputFiles({ name: "swaks-session.json", mimeType: "application/json", buffer: Buffer.from(traceText) });
   await byId(page, "imported-banner").waitFor();
   assert.match(await byId(page, "lab-session").textContent(), /real one at 127\.0\.0\.1:\d+ \(swaks/);
+  // The real client's state is not shown as if it were known; the lab server's is.
+  assert.match(await byId(page, "knowledge-client").textContent(), /real peer/);
+  assert.equal(await byId(page, "badges-client").getAttribute("data-real"), "true");
+  assert.equal(await byId(page, "badges-server").getAttribute("data-real"), null);
   const [, total] = await counter(page);
   // Step to the end; the discard at the handshake and the delivered message are on the way.
   let discard = false;

@@ -11,6 +11,9 @@ use crate::view::enforcement::{Refusal, refusals, tls_badge, verdict_badge};
 pub struct EnforcementProps {
     /// The current step.
     pub step: Step,
+    /// Lab sessions: which sides were real peers (their state is not visible).
+    #[prop_or_default]
+    pub real: (bool, bool),
 }
 
 fn banner(r: &Refusal) -> Html {
@@ -57,6 +60,16 @@ fn side(
     }
 }
 
+/// A real peer's row: no state to show.
+fn real(name: &str) -> Html {
+    html! {
+        <div class="side-badges" data-testid={format!("badges-{}", name.to_ascii_lowercase())} data-real="true">
+            <span class="side-name">{ name }</span>
+            <span class="badge">{ "a real peer: its state is not visible" }</span>
+        </div>
+    }
+}
+
 /// The refusal banners and the state badges.
 #[component]
 pub fn Enforcement(props: &EnforcementProps) -> Html {
@@ -65,8 +78,8 @@ pub fn Enforcement(props: &EnforcementProps) -> Html {
     html! {
         <section class="panel enforcement" aria-label="Enforcement and state">
             <div class="badges">
-                { side("Client", step.client.state.as_str(), &step.client.tls, &step.client.verdict) }
-                { side("Server", step.server.state.as_str(), &step.server.tls, &step.server.verdict) }
+                { if props.real.0 { real("Client") } else { side("Client", step.client.state.as_str(), &step.client.tls, &step.client.verdict) } }
+                { if props.real.1 { real("Server") } else { side("Server", step.server.state.as_str(), &step.server.tls, &step.server.verdict) } }
             </div>
             { for banners.iter().map(banner) }
         </section>

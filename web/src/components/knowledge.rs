@@ -52,14 +52,33 @@ fn item(row: &KnowledgeRow) -> Html {
     }
 }
 
+/// What a panel says of a real peer in a lab session.
+pub const REAL_PEER: &str = "A real peer on the network: what it learnt and what it discarded are not visible. The sequence shows what it sent.";
+
 /// One side's knowledge.
 #[component]
 pub fn KnowledgePanel(props: &KnowledgeProps) -> Html {
-    let rows = knowledge_rows(&props.trace, props.index, props.side);
-    let (testid, title) = match props.side {
-        Side::Client => ("knowledge-client", "Client knows"),
-        Side::Server => ("knowledge-server", "Server knows"),
+    let (testid, title, actor) = match props.side {
+        Side::Client => (
+            "knowledge-client",
+            "Client knows",
+            starttls_sim::trace::Actor::Client,
+        ),
+        Side::Server => (
+            "knowledge-server",
+            "Server knows",
+            starttls_sim::trace::Actor::Server,
+        ),
     };
+    if props.trace.is_real(actor) {
+        return html! {
+            <section class="panel knowledge" data-testid={testid} aria-label={title}>
+                <h3>{ title }</h3>
+                <p class="muted" data-testid="real-peer">{ REAL_PEER }</p>
+            </section>
+        };
+    }
+    let rows = knowledge_rows(&props.trace, props.index, props.side);
     html! {
         <section class="panel knowledge" data-testid={testid} aria-label={title}>
             <h3>{ title }</h3>

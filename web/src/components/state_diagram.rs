@@ -88,6 +88,23 @@ pub struct StateDiagramProps {
 /// One side's state diagram.
 #[component]
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
+    let actor = match props.side {
+        Side::Client => starttls_sim::trace::Actor::Client,
+        Side::Server => starttls_sim::trace::Actor::Server,
+    };
+    if props.trace.is_real(actor) {
+        let who = if actor == starttls_sim::trace::Actor::Client {
+            "client"
+        } else {
+            "server"
+        };
+        return html! {
+            <figure class="state-diagram" data-testid="state-diagram" data-side={who}>
+                <figcaption>{ format!("The {who}'s states") }</figcaption>
+                <p class="muted" data-testid="real-peer">{ crate::components::knowledge::REAL_PEER }</p>
+            </figure>
+        };
+    }
     let (states, rows) = table(props.side);
     let Some(step) = props.trace.steps.get(props.index) else {
         return html! {};
