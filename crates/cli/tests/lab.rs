@@ -437,7 +437,16 @@ struct Proxy(Child, u16, BufReader<std::process::ChildStdout>, PathBuf);
 
 impl Proxy {
     fn start(upstream: &str, attack: &str) -> Proxy {
-        let dir = std::env::temp_dir().join(format!("starttls-lab-proxy-{}", std::process::id()));
+        Proxy::start_with(upstream, attack, &[])
+    }
+
+    fn start_with(upstream: &str, attack: &str, extra: &[&str]) -> Proxy {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "starttls-lab-proxy-{}-{attack}-{n}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
             .args([
@@ -452,6 +461,7 @@ impl Proxy {
                 "--traces",
             ])
             .arg(&dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("the lab proxy starts");
@@ -848,6 +858,43 @@ fn starttls_listed_under_tls_no_real_client_sends_it_twice() {
         });
         assert!(!again, "a client sent STARTTLS under TLS");
         assert_eq!(trace.outcome.accepted.len(), 1);
+    }
+}
+
+/// Command injection through the proxy (CVE-2011-0411): the compliant lab server discards
+/// the injected bytes and swaks delivers; the vulnerable one runs them under TLS.
+#[test]
+fn the_proxy_injects_commands_behind_starttls_and_the_lab_server_discards_or_runs_them() {
+    for (vulnerable, expect) in [
+        (false, "delivered 1 under TLS; rules broken: none"),
+        (true, "rules broken: SERVER-DISCARD"),
+    ] {
+        let set = format!("server.teaching.process_plaintext_after_starttls={vulnerable}");
+        let lab = Lab::start("injected", &["--set", &set]);
+        let mut proxy = Proxy::start_with(
+            &lab.server(),
+            "inject-commands",
+            &[
+                "--set",
+                "attacker.payload=\"RSET\\r\\nNOOP injected\\r\\n\"",
+            ],
+        );
+        let out = run(Command::new("swaks")
+            .args([
+                "--server",
+                &format!("127.0.0.1:{}", proxy.1),
+                "--tls",
+                "--timeout",
+                "20",
+            ])
+            .args(["--from", "alice@example.org", "--to", "bob@example.test"]));
+        assert_eq!(out.status.success(), !vulnerable, "{}", text(&out));
+        assert!(proxy.session().contains("appends commands after STARTTLS"));
+        let printed = lab.stop_after(1);
+        assert!(
+            printed.contains(expect),
+            "vulnerable={vulnerable}: {printed}"
+        );
     }
 }
 
