@@ -271,8 +271,8 @@ pub fn App() -> Html {
                             hide_future={view.quiz} visible={Rc::new(state.visible())} large={view.present} />
                         <div class="inspector">
                             { quiz }
-                            <Explanation step={step.clone()} index={state.position()} len={state.visible_len()}
-                                annotations={Rc::new(trace.steps[state.annotations(state.index)].iter().skip(1).cloned().collect::<Vec<_>>())} />
+                            <Explanation trace={trace.clone()} at={state.index} upto={state.annotations(state.index).end}
+                                index={state.position()} len={state.visible_len()} />
                             { if view.embed { html! {} } else { html! {
                                 <Enforcement step={step.clone()}
                                     real={(trace.is_real(starttls_sim::trace::Actor::Client), trace.is_real(starttls_sim::trace::Actor::Server))} />

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use starttls_sim::trace::{Step, Trace};
+use starttls_sim::trace::Trace;
 use yew::prelude::*;
 
 use crate::components::diagram::Diagram;
@@ -53,7 +53,6 @@ fn pane(
         .find(|&&v| v > at)
         .copied()
         .unwrap_or(trace.steps.len());
-    let annotations: Vec<Step> = trace.steps[(at + 1).min(next)..next].to_vec();
     let ended = position >= visible.len();
     html! {
         <section class="compare-pane" data-testid="compare-pane" data-scenario={id.to_string()}
@@ -63,9 +62,9 @@ fn pane(
             <Diagram trace={trace.clone()} index={at} dispatcher={dispatcher.clone()}
                 visible={Rc::new(visible.clone())} divergence={divergence} by_position=true {large} />
             { match trace.steps.get(at) {
-                Some(step) => html! {
-                    <Explanation step={step.clone()} index={position.min(visible.len().saturating_sub(1))}
-                        len={visible.len()} annotations={Rc::new(annotations)} scope={AttrValue::from(id.to_string())} />
+                Some(_) => html! {
+                    <Explanation trace={trace.clone()} at={at} upto={next} index={position.min(visible.len().saturating_sub(1))}
+                        len={visible.len()} scope={AttrValue::from(id.to_string())} />
                 },
                 None => html! {},
             } }

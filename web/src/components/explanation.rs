@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use starttls_protocol::rules::RuleId;
-use starttls_sim::trace::{Detail, DiffOp, Step};
+use starttls_sim::trace::{Detail, DiffOp, Step, Trace};
 use yew::prelude::*;
 
 use crate::components::icons::{Icon, icon};
@@ -13,15 +13,18 @@ use crate::view::labels::actor_str;
 /// Props of [`Explanation`].
 #[derive(Properties, PartialEq)]
 pub struct ExplanationProps {
-    /// The current step.
-    pub step: Step,
+    /// The trace (compared by pointer: no step is copied or compared on a step change).
+    pub trace: Rc<Trace>,
+    /// The current step's trace index.
+    pub at: usize,
+    /// At message level, the end of the decisions and state changes this step stands for:
+    /// the steps `at + 1 .. upto` (none when `upto <= at + 1`).
+    #[prop_or_default]
+    pub upto: usize,
     /// Its position, from 0.
     pub index: usize,
     /// The number of steps.
     pub len: usize,
-    /// At message level: the decisions and state changes this step stands for, in order.
-    #[prop_or_default]
-    pub annotations: Rc<Vec<Step>>,
     /// Compare mode: what makes this panel's heading id unique on the page (the scenario).
     #[prop_or_default]
     pub scope: Option<AttrValue>,
@@ -61,11 +64,18 @@ pub fn RuleCitation(props: &CitationProps) -> Html {
 /// The explanation of the current step.
 #[component]
 pub fn Explanation(props: &ExplanationProps) -> Html {
-    let step = &props.step;
+    let Some(step) = props.trace.steps.get(props.at) else {
+        return html! {};
+    };
+    let annotations: &[Step] = props
+        .trace
+        .steps
+        .get(props.at + 1..props.upto.min(props.trace.steps.len()))
+        .unwrap_or(&[]);
     // Each command's and reply's own citations, and the step's, once each; at message level,
     // those of the decisions it stands for too.
     let mut rules = step.cited();
-    for a in props.annotations.iter() {
+    for a in annotations.iter() {
         for r in a.cited() {
             if !rules.contains(&r) {
                 rules.push(r);
@@ -98,9 +108,9 @@ pub fn Explanation(props: &ExplanationProps) -> Html {
                 Some(t) => html! { <p class="step-technical" data-testid="step-technical">{ t }</p> },
                 None => html! {},
             } }
-            { if props.annotations.is_empty() { html! {} } else { html! {
+            { if annotations.is_empty() { html! {} } else { html! {
                 <ol class="annotations" data-testid="annotations" aria-label="What each side decides at this step">
-                    { for props.annotations.iter().map(|a| html! {
+                    { for annotations.iter().map(|a| html! {
                         <li class={classes!("annotation", a.violation.then_some("violation"))}
                             data-index={a.index.to_string()}>
                             <span class="annotation-text">{ &a.text }</span>
