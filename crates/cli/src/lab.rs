@@ -61,6 +61,40 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
+/// The scenario `id` with the `--set` overrides; exit 2 with the reason when either is wrong.
+fn policy(id: &str, overrides: &[(String, String)]) -> Result<starttls_sim::Scenario, ExitCode> {
+    scenario::find(id)
+        .and_then(|s| scenario::with_overrides(&s, overrides))
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })
+}
+
+/// The tokio runtime; exit 3 if it cannot start.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::from(3)
+        })
+}
+
+/// A listener on `listen`, and the address it got (port 0 picks one); exit 2 if it cannot.
+async fn bind(listen: String) -> Result<(tokio::net::TcpListener, String), ExitCode> {
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
+        eprintln!("error: cannot listen on {listen}: {e}");
+        ExitCode::from(2)
+    })?;
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or(listen);
+    Ok((listener, addr))
+}
+
 fn seconds(value: Option<&String>, what: &str) -> Result<Duration, String> {
     value
         .and_then(|v| v.parse::<u64>().ok())
@@ -133,13 +167,9 @@ fn server(args: &[String]) -> ExitCode {
             return crate::usage(&e);
         }
     }
-    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides))
-    {
+    let scenario = match policy(&id, &overrides) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut scenario = scenario;
     match (cert, key) {
@@ -165,28 +195,15 @@ fn server(args: &[String]) -> ExitCode {
         eprintln!("error: the server certificate: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(&listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: cannot listen on {listen}: {e}");
-                return ExitCode::from(2);
-            }
+        let (listener, addr) = match bind(listen).await {
+            Ok(bound) => bound,
+            Err(code) => return code,
         };
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or(listen);
         out!("lab server listening on {addr} (scenario {id})");
         let config = ServerConfig {
             scenario,
@@ -289,13 +306,9 @@ fn client(args: &[String]) -> ExitCode {
     let Some(connect) = connect else {
         return crate::usage("lab client needs --connect HOST:PORT");
     };
-    let scenario = match scenario::find(&id).and_then(|s| scenario::with_overrides(&s, &overrides))
-    {
+    let scenario = match policy(&id, &overrides) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if let Err(e) = starttls_sim::Engine::new(&scenario) {
         eprintln!("error: {e}");
@@ -339,15 +352,9 @@ fn client(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
+        Err(code) => return code,
     };
     let finished = runtime.block_on(async {
         let stream = tokio::time::timeout(
@@ -450,36 +457,19 @@ fn proxy(args: &[String]) -> ExitCode {
     let Some(upstream) = upstream else {
         return crate::usage("lab proxy needs --upstream HOST:PORT");
     };
-    let scenario =
-        match scenario::find("happy-path").and_then(|s| scenario::with_overrides(&s, &overrides)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let scenario = match policy("happy-path", &overrides) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(&listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: cannot listen on {listen}: {e}");
-                return ExitCode::from(2);
-            }
+        let (listener, addr) = match bind(listen).await {
+            Ok(bound) => bound,
+            Err(code) => return code,
         };
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or(listen);
         out!(
             "lab proxy listening on {addr} (upstream {upstream}; attacker: {})",
             scenario.attacker.describe()

@@ -9,6 +9,7 @@
 //! attacker between a real client and a real server.
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod check;
 pub mod limits;
 pub mod proxy;

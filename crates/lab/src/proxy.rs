@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use starttls_sim::Engine;
@@ -12,10 +11,10 @@ use starttls_sim::scenario::Scenario;
 use starttls_sim::trace::{Actor, LabSession, Trace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
-use crate::limits::{Limits, TOO_MANY_SESSIONS};
+use crate::accept::{accept_loop, write_trace};
+use crate::limits::Limits;
 use crate::server::rfc3339;
 
 /// What the proxy runs.
@@ -141,32 +140,11 @@ pub async fn serve_proxy(
     on_session: impl Fn(&str) + Send + Sync + 'static,
 ) -> usize {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.limits.max_sessions));
-    let counter = Arc::new(AtomicUsize::new(0));
     let on_session = Arc::new(on_session);
-    let mut tasks = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut shutdown => break,
-            a = listener.accept() => a,
-        };
-        let Ok((mut stream, peer)) = accepted else {
-            continue;
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tasks.spawn(async move {
-                let _ = stream.write_all(TOO_MANY_SESSIONS).await;
-                let _ = stream.shutdown().await;
-            });
-            continue;
-        };
-        let config = config.clone();
-        let on_session = on_session.clone();
-        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-        tasks.spawn(async move {
-            let _permit = permit;
-            let _ = stream.set_nodelay(true);
+    let max = config.limits.max_sessions;
+    accept_loop(listener, max, shutdown, |stream, peer, n| {
+        let (config, on_session) = (config.clone(), on_session.clone());
+        async move {
             let lab = LabSession {
                 remote: Actor::Wire,
                 peer: peer.to_string(),
@@ -176,18 +154,11 @@ pub async fn serve_proxy(
             };
             let (trace, ended) = proxy_one(stream, &config, lab).await;
             if let Some(dir) = &config.traces {
-                let path = dir.join(format!("session-{n:05}.json"));
-                if let Err(e) = std::fs::create_dir_all(dir)
-                    .and_then(|_| std::fs::write(&path, trace.to_json()))
-                {
-                    eprintln!("lab proxy: cannot write {}: {e}", path.display());
-                }
+                write_trace(dir, n, &trace);
             }
             on_session(&line(&trace, ended.as_deref()));
-        });
-        while tasks.try_join_next().is_some() {}
-    }
-    drop(listener);
-    while tasks.join_next().await.is_some() {}
-    counter.load(Ordering::Relaxed)
+        }
+    })
+    .await
+    .sessions
 }

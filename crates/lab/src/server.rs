@@ -5,16 +5,15 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use starttls_sim::scenario::Scenario;
 use starttls_sim::trace::{Actor, Detail, LabSession, Trace};
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Mutex;
 
-use crate::limits::{Limits, TOO_MANY_SESSIONS};
+use crate::accept::{accept_loop, write_trace};
+use crate::limits::Limits;
 use crate::report::SessionReport;
 use crate::session::run_session;
 
@@ -91,40 +90,21 @@ pub async fn serve(
     on_session: impl Fn(&SessionReport) + Send + Sync + 'static,
 ) -> Summary {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.limits.max_sessions));
     let summary = Arc::new(Mutex::new(Summary::default()));
-    let counter = Arc::new(AtomicUsize::new(0));
     let on_session = Arc::new(on_session);
     let local = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let mut tasks = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut shutdown => break,
-            a = listener.accept() => a,
-        };
-        let Ok((mut stream, peer)) = accepted else {
-            continue;
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            summary.lock().await.refused += 1;
-            tasks.spawn(async move {
-                let _ = stream.write_all(TOO_MANY_SESSIONS).await;
-                let _ = stream.shutdown().await;
-            });
-            continue;
-        };
-        let config = config.clone();
-        let summary = summary.clone();
-        let on_session = on_session.clone();
-        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let local = local.clone();
-        tasks.spawn(async move {
-            let _permit = permit;
-            let _ = stream.set_nodelay(true);
+    let max = config.limits.max_sessions;
+    let counted = accept_loop(listener, max, shutdown, |stream, peer, n| {
+        let (config, summary, on_session, local) = (
+            config.clone(),
+            summary.clone(),
+            on_session.clone(),
+            local.clone(),
+        );
+        async move {
             let lab = LabSession {
                 remote: Actor::Client,
                 peer: peer.to_string(),
@@ -148,24 +128,12 @@ pub async fn serve(
                 s.with_rules_broken += usize::from(!report.rules_broken.is_empty());
             }
             on_session(&report);
-        });
-        // Reap finished sessions so the set does not grow without bound.
-        while tasks.try_join_next().is_some() {}
-    }
-    drop(listener);
-    // Sessions under way end by their own limits.
-    while tasks.join_next().await.is_some() {}
-    summary.lock().await.clone()
-}
-
-/// Writes `trace` as `session-N.json` in `dir`; an error is reported, never fatal.
-fn write_trace(dir: &std::path::Path, n: usize, trace: &Trace) {
-    let path = dir.join(format!("session-{n:05}.json"));
-    if let Err(e) =
-        std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, trace.to_json()))
-    {
-        eprintln!("lab server: cannot write {}: {e}", path.display());
-    }
+        }
+    })
+    .await;
+    let mut s = summary.lock().await.clone();
+    s.refused = counted.refused;
+    s
 }
 
 /// Delivers each message the session accepted into the maildir `dir` (written in `tmp/`,
