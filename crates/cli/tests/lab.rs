@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use starttls_protocol::rules::RuleId;
 use starttls_sim::trace::{Actor, Trace};
 
 /// A running `lab server`.
@@ -828,6 +829,42 @@ fn response_injection_smtplib_discards_msmtp_refuses_swaks_reads_the_forged_repl
             text(&sw)
         );
     }
+    // The lab's own traces say so too: it held its reply to each client's EHLO under TLS,
+    // and wrote whether the client sent on without it.
+    let traces = lab_traces(&printed, 3);
+    let verdict = |t: &Trace| -> Vec<bool> {
+        t.steps
+            .iter()
+            .filter(|s| {
+                s.actor == Actor::Client && s.rules.contains(&RuleId::ClientDiscard) && s.tls
+            })
+            .map(|s| s.violation)
+            .collect()
+    };
+    assert_eq!(
+        verdict(&traces[0]),
+        [false],
+        "smtplib waited for the real reply"
+    );
+    assert_eq!(
+        verdict(&traces[1]),
+        Vec::<bool>::new(),
+        "msmtp never started TLS"
+    );
+    assert_eq!(verdict(&traces[2]), [read_forged], "swaks {version}");
+    assert_eq!(
+        traces[2]
+            .outcome
+            .rules_broken
+            .contains(&RuleId::ClientDiscard),
+        read_forged
+    );
+    assert_eq!(
+        lines[2].contains("CLIENT-DISCARD"),
+        read_forged,
+        "{printed}"
+    );
+    assert!(!lines[0].contains("CLIENT-DISCARD"), "{printed}");
 }
 
 /// A server that lists STARTTLS under TLS (NO-STARTTLS-AFTER broken): no real client here

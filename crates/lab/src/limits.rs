@@ -16,6 +16,10 @@ pub struct Limits {
     pub session_timeout: Duration,
     /// Longest TLS handshake, from the `220` to STARTTLS to its end.
     pub handshake_timeout: Duration,
+    /// How long the lab's server holds its reply to a client's EHLO under TLS when the
+    /// attacker injected replies after the `220`, to see whether the client sends on without
+    /// it (CLIENT-DISCARD; see `Engine::holds_reply`).
+    pub reply_hold: Duration,
 }
 
 impl Default for Limits {
@@ -25,6 +29,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             session_timeout: Duration::from_secs(600),
             handshake_timeout: Duration::from_secs(15),
+            reply_hold: Duration::from_secs(1),
         }
     }
 }

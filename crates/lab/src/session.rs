@@ -56,6 +56,7 @@ where
     }
     let mut buf = vec![0u8; READ_CHUNK];
     let mut handshake_started: Option<Instant> = None;
+    let mut hold_started: Option<Instant> = None;
     while ended_by_lab.is_none() {
         let out = engine.take_remote_output();
         if !out.is_empty() && stream.write_all(&out).await.is_err() {
@@ -91,7 +92,18 @@ where
                 }
             }
         }
+        let mut holding = false;
+        if engine.holds_reply() {
+            let since = *hold_started.get_or_insert_with(Instant::now);
+            let h = limits.reply_hold.saturating_sub(since.elapsed());
+            if h < wait {
+                wait = h;
+                holding = true;
+            }
+        }
         match timeout(wait, stream.read(&mut buf)).await {
+            // The client waited for the held reply: it goes out now.
+            Err(_) if holding => engine.release_reply(),
             Err(_) => {
                 ended_by_lab = Some(what.into());
             }

@@ -26,6 +26,12 @@ fn pair(id: &str) -> (Trace, Trace) {
         let to_client = server.take_remote_output();
         let to_server = client.take_remote_output();
         if to_client.is_empty() && to_server.is_empty() {
+            // Nothing more comes from the client while the server holds a reply: the lab
+            // stops waiting and lets it go.
+            if server.holds_reply() {
+                server.release_reply();
+                continue;
+            }
             break;
         }
         client.receive_remote(&to_client).unwrap();
@@ -157,4 +163,53 @@ fn the_proxy_carries_tls_untouched_and_its_strip_attack_downgrades_an_opportunis
         "{}",
         attack.text
     );
+}
+
+/// The verdict on CLIENT-DISCARD a lab server writes about a real client, when the attacker
+/// injected replies after the 220.
+fn discard_verdict(trace: &Trace) -> Vec<(bool, String)> {
+    trace
+        .steps
+        .iter()
+        .filter(|s| {
+            s.actor == Actor::Client
+                && s.kind == StepKind::Decision
+                && s.rules
+                    .contains(&starttls_protocol::rules::RuleId::ClientDiscard)
+        })
+        .map(|s| (s.violation, s.text.clone()))
+        .collect()
+}
+
+#[test]
+fn client_discard_the_lab_server_sees_a_vulnerable_client_act_on_injected_replies() {
+    let (server, _) = pair("response-injection-vulnerable");
+    let verdict = discard_verdict(&server);
+    assert_eq!(verdict.len(), 1, "{verdict:?}");
+    assert!(verdict[0].0, "{verdict:?}");
+    assert!(
+        verdict[0]
+            .1
+            .contains("before the server had answered its EHLO"),
+        "{verdict:?}"
+    );
+    assert!(
+        server
+            .outcome
+            .rules_broken
+            .contains(&starttls_protocol::rules::RuleId::ClientDiscard)
+    );
+}
+
+#[test]
+fn client_discard_the_lab_server_sees_a_compliant_client_wait_for_the_real_reply() {
+    let (server, _) = pair("response-injection-compliant");
+    let verdict = discard_verdict(&server);
+    assert_eq!(verdict.len(), 1, "{verdict:?}");
+    assert!(!verdict[0].0, "{verdict:?}");
+    assert!(verdict[0].1.contains("waited"), "{verdict:?}");
+    assert!(server.outcome.accepted.iter().any(|(_, tls)| *tls));
+    // Without injected replies, no reply is held and no verdict is written.
+    let (plain, _) = pair("happy-path");
+    assert!(discard_verdict(&plain).is_empty());
 }

@@ -15,6 +15,7 @@
 //! oldest one, drains both machines' events, and collects their outgoing bytes.
 
 mod events;
+mod injection;
 pub(crate) mod narrate;
 mod proxy;
 mod remote;
@@ -148,6 +149,8 @@ pub struct Engine {
     /// The caller's clock, in milliseconds since the session began (lab sessions only).
     now_ms: Option<u64>,
     lab: Option<crate::trace::LabSession>,
+    /// Whether a real client reads the injected replies (lab server only).
+    injection_watch: injection::InjectionWatch,
 }
 
 /// A row of a machine's transition table that the dialogue took (also those no step shows).
@@ -241,6 +244,7 @@ impl Engine {
             outbox: Default::default(),
             proxy: None,
             remote_flight: None,
+            injection_watch: Default::default(),
             now_ms: None,
             lab: None,
         })

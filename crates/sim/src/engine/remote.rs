@@ -107,13 +107,23 @@ impl Engine {
         });
         let result = self.run();
         if let Some(flight) = self.remote_flight.take() {
-            self.refresh_remote_flight(flight, tls);
+            if tls {
+                let items = flight.items.clone();
+                self.refresh_remote_flight(flight, tls);
+                self.watch_injection(&items);
+            } else {
+                self.refresh_remote_flight(flight, tls);
+            }
         }
         result
     }
 
-    /// Everything the engine has for the real peer since the last call.
+    /// Everything the engine has for the real peer since the last call; nothing while
+    /// [`Engine::holds_reply`].
     pub fn take_remote_output(&mut self) -> Vec<u8> {
+        if self.holds_reply() {
+            return Vec::new();
+        }
         match self.remote {
             Some(side) => std::mem::take(&mut self.outbox[side as usize]),
             None => Vec::new(),
