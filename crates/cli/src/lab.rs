@@ -18,8 +18,8 @@
 //! policy, and prints the transcript with the markers of `run`. `--insecure` accepts a server
 //! whose certificate the test PKI does not vouch for (the SMTP client judges the session,
 //! DECIDE-AFTER); `--ca FILE` trusts the PEM certificates of FILE instead of the test CA.
-//! `lab server --cert FILE --key FILE` presents that chain and key (PEM; ECDSA P-256, what the
-//! playground's TLS offers) instead of the test PKI's. Exit codes: 0 the session ended as the policy wants (delivered, or refused
+//! `lab server --cert FILE --key FILE` presents that chain and key (PEM; RSA or ECDSA)
+//! instead of the test PKI's. Exit codes: 0 the session ended as the policy wants (delivered, or refused
 //! for a reason the policy names: TLS unavailable or insufficient); 1 it did not (refused by
 //! the server, aborted, broken off); 2 bad usage or an invalid policy; 3 the connection could
 //! not be made.
@@ -27,7 +27,8 @@
 //! `lab proxy` listens (on `127.0.0.1:2526` by default), connects each client to
 //! `--upstream`, and puts the engine's attacker between them: `--attack` is the attacker's
 //! mode (`strip-starttls`, `tamper-ehlo`, `rewrite-starttls`, `inject-commands`,
-//! `replace220`, `inject-replies`; the fields a mode needs come with `--set attacker.FIELD=…`).
+//! `replace220`, `inject-replies`, `flip-tls-byte`; the fields a mode needs come with
+//! `--set attacker.FIELD=…`).
 //! It prints one line per session and writes its trace with `--traces`.
 //!
 //! `lab client --check` runs the conformance series of [`starttls_lab::check`] instead, one
@@ -191,7 +192,11 @@ fn server(args: &[String]) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if let Err(e) = starttls_sim::tls::server_connection(&scenario.tls) {
+    let tls = starttls_sim::tls::TlsSettings {
+        real_peer_crypto: true,
+        ..scenario.tls.clone()
+    };
+    if let Err(e) = starttls_sim::tls::server_connection(&tls) {
         eprintln!("error: the server certificate: {e}");
         return ExitCode::from(2);
     }
@@ -421,12 +426,15 @@ fn proxy(args: &[String]) -> ExitCode {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
-            "--listen" => it.next().map(|v| listen = v.clone()).ok_or("--listen needs ADDR".into()),
-            "--upstream" => it.next().map(|v| upstream = Some(v.clone())).ok_or("--upstream needs HOST:PORT".into()),
+            "--listen" => it
+                .next()
+                .map(|v| listen = v.clone())
+                .ok_or("--listen needs ADDR".into()),
+            "--upstream" => it
+                .next()
+                .map(|v| upstream = Some(v.clone()))
+                .ok_or("--upstream needs HOST:PORT".into()),
             "--attack" => match it.next() {
-                Some(m) if m == "flip-tls-byte" => Err(
-                    "flip-tls-byte needs the engine's own TLS connections to know the handshake is over; the proxy has none".into(),
-                ),
                 Some(m) => {
                     overrides.insert(0, ("attacker.mode".into(), m.clone()));
                     Ok(())
@@ -440,14 +448,19 @@ fn proxy(args: &[String]) -> ExitCode {
                 }
                 None => Err("--set needs key=value".into()),
             },
-            "--traces" => it.next().map(|v| traces = Some(v.into())).ok_or("--traces needs a directory".into()),
+            "--traces" => it
+                .next()
+                .map(|v| traces = Some(v.into()))
+                .ok_or("--traces needs a directory".into()),
             "--max-sessions" => it
                 .next()
                 .and_then(|v| v.parse::<usize>().ok())
                 .filter(|n| *n > 0)
                 .map(|n| limits.max_sessions = n)
                 .ok_or("--max-sessions needs a number above 0".into()),
-            "--idle-timeout" => seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d),
+            "--idle-timeout" => {
+                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
+            }
             other => Err(format!("unknown option {other:?}")),
         };
         if let Err(e) = r {

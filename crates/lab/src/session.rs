@@ -35,6 +35,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let started = Instant::now();
+    // A real peer's certificate is judged at the real time, not the simulation's clock.
+    let mut scenario = scenario.clone();
+    scenario.tls.now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(scenario.tls.now_unix);
+    let scenario = &scenario;
     let mut engine = match Engine::with_remote(scenario, lab.remote) {
         Ok(e) => e,
         Err(e) => {

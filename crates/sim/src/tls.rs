@@ -53,13 +53,19 @@ pub struct TlsSettings {
     /// The simulated clock, seconds since the Unix epoch.
     pub now_unix: u64,
     /// The lab's own server certificate chain and key, PEM (`lab server --cert/--key`), in
-    /// place of `server_identity`. ECDSA P-256, as the crypto [`provider`] offers. Never
+    /// place of `server_identity`: RSA or ECDSA, as [`Self::real_peer_crypto`] allows. Never
     /// part of a scenario file.
     #[serde(skip)]
     pub server_pem: Option<(String, String)>,
     /// The lab client's trust anchors, PEM (`lab client --ca`), in place of the test CA.
     #[serde(skip)]
     pub roots_pem: Option<String>,
+    /// The peer is real software (a lab session): offer all of *ring*'s suites, groups and
+    /// signature schemes (RSA, P-384 too), as real certificates need, instead of the test
+    /// PKI's restricted [`provider`]. Native builds only: the browser never talks to a real
+    /// peer, so its build leaves that code out and ignores this.
+    #[serde(skip)]
+    pub real_peer_crypto: bool,
 }
 
 impl Default for TlsSettings {
@@ -74,6 +80,7 @@ impl Default for TlsSettings {
             now_unix: SimClock::default().unix_seconds,
             server_pem: None,
             roots_pem: None,
+            real_peer_crypto: false,
         }
     }
 }
@@ -101,6 +108,17 @@ pub fn provider() -> Arc<CryptoProvider> {
         secure_random: &RingKeys,
         key_provider: &RingKeys,
     })
+}
+
+/// The crypto for `settings`: [`provider`], or all of *ring*'s for a real peer
+/// ([`TlsSettings::real_peer_crypto`]).
+fn provider_for(settings: &TlsSettings) -> Arc<CryptoProvider> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if settings.real_peer_crypto {
+        return Arc::new(rustls::crypto::ring::default_provider());
+    }
+    let _ = settings;
+    provider()
 }
 
 /// Signature checks for the test PKI: ECDSA P-256 with SHA-256 (and Ed25519).
@@ -269,7 +287,7 @@ fn tls_err(e: impl std::fmt::Display) -> SimError {
 
 /// Builds the server's connection: created when it sends `220` (CMD-220).
 pub fn server_connection(settings: &TlsSettings) -> Result<ServerConnection, SimError> {
-    let provider = provider();
+    let provider = provider_for(settings);
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
         unix_seconds: settings.now_unix,
     });
@@ -299,7 +317,7 @@ pub fn client_connection(
     server_name: &str,
     key_log: Arc<KeyLogRecorder>,
 ) -> Result<(ClientConnection, SharedFinding), SimError> {
-    let provider = provider();
+    let provider = provider_for(settings);
     let time: Arc<dyn TimeProvider> = Arc::new(SimClock {
         unix_seconds: settings.now_unix,
     });

@@ -213,3 +213,38 @@ fn client_discard_the_lab_server_sees_a_compliant_client_wait_for_the_real_reply
     let (plain, _) = pair("happy-path");
     assert!(discard_verdict(&plain).is_empty());
 }
+
+#[test]
+fn the_proxy_flips_a_byte_of_an_encrypted_record_and_the_receiver_detects_it() {
+    for (from_client, detector) in [("true", 2), ("false", 0)] {
+        let (client, proxy, server) = through_proxy(
+            "happy-path",
+            &[
+                ("attacker.mode", "flip-tls-byte"),
+                ("attacker.from_client", from_client),
+            ],
+        );
+        let attacked: Vec<&str> = proxy
+            .steps
+            .iter()
+            .filter(|s| s.actor == Actor::Attacker)
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(attacked.len(), 1, "from_client={from_client}: {attacked:?}");
+        let receiver = [&client, &proxy, &server][detector];
+        let alert = receiver
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::Alert)
+            .unwrap_or_else(|| panic!("from_client={from_client}: the receiver sends an alert"));
+        assert!(
+            alert.text.contains("bad_record_mac") || alert.text.contains("BadRecordMac"),
+            "{}",
+            alert.text
+        );
+        assert!(
+            server.outcome.accepted.is_empty(),
+            "no message gets through"
+        );
+    }
+}

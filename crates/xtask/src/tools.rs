@@ -239,8 +239,16 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         // tshark opens the exported capture in a test (crates/sim/tests/pcapng.rs).
         debs.extend(["chromium", "chromium-driver", "tshark"]);
         // Real mail clients the lab's server faces, and a real server its client faces
-        // (crates/cli/tests/lab.rs); python3 runs smtplib and aiosmtpd.
-        debs.extend(["swaks", "msmtp", "python3", "python3-aiosmtpd", "postfix"]);
+        // (crates/cli/tests/lab/); python3 runs smtplib and aiosmtpd; openssl makes an RSA
+        // certificate for the lab server.
+        debs.extend([
+            "swaks",
+            "msmtp",
+            "python3",
+            "python3-aiosmtpd",
+            "postfix",
+            "openssl",
+        ]);
     }
     ensure_debs(&debs)?;
     ensure_npm(&e2e, &path)?;

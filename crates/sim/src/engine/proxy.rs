@@ -10,7 +10,9 @@
 //!
 //! No machine runs: a cleartext flight lists the commands or replies parsed from its bytes
 //! (the message after `354` by its size); from the client's STARTTLS on, a flight that
-//! starts with a TLS record header is TLS, whose records are named but not read.
+//! starts with a TLS record header is TLS, whose records are named but not read. The
+//! flip-a-byte attacker acts on the first encrypted record the proxy carries after the
+//! sender's first TLS flight ([`ProxyState::past_first_flight`]).
 
 use super::transport::Sealed;
 use super::{Engine, Side};
@@ -34,6 +36,18 @@ pub(crate) struct ProxyState {
     data_sent: bool,
     /// Message octets so far.
     message: usize,
+    /// TLS flights so far from the client, and from the server.
+    tls_flights: [usize; 2],
+}
+
+impl ProxyState {
+    /// Whether the sender's TLS flight being carried comes after its first one (the
+    /// ClientHello, or the ServerHello and the rest of the server's handshake): its encrypted
+    /// records are the sender's Finished or application data. The proxy holds no key, so it
+    /// cannot tell those apart; TLS detects a flipped byte in either (`bad_record_mac`).
+    pub(crate) fn past_first_flight(&self, from_client: bool) -> bool {
+        self.tls_flights[usize::from(!from_client)] >= 2
+    }
 }
 
 /// A TLS record header: a content type (20–23) and major version 3.
@@ -71,6 +85,9 @@ impl Engine {
         };
         let tls = state.tls || (state.starttls_seen && looks_like_tls(bytes));
         state.tls |= tls;
+        if tls {
+            state.tls_flights[usize::from(side == Side::Server)] += 1;
+        }
         let direction = match side {
             Side::Client => Direction::ClientToServer,
             Side::Server => Direction::ServerToClient,

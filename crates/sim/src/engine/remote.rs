@@ -52,6 +52,7 @@ impl Engine {
         };
         let mut engine = Engine::new(scenario)?;
         engine.remote = Some(side);
+        engine.settings.real_peer_crypto = true;
         engine.now_ms = Some(0);
         Ok(engine)
     }

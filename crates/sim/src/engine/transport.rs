@@ -182,7 +182,9 @@ impl Engine {
                 attacker::after_220(&wire, None, Some(payload))
             }
             (Attack::FlipTlsByte { from_client }, true, _) if *from_client == c2s => {
-                let handshaken = if c2s {
+                let handshaken = if let Some(proxy) = &self.proxy {
+                    proxy.past_first_flight(c2s)
+                } else if c2s {
                     self.client_tls
                         .as_ref()
                         .is_some_and(|c| !c.is_handshaking())
