@@ -41,7 +41,7 @@ pub(crate) enum InjectionWatch {
 
 impl Engine {
     /// Whether the reply to the real client's first command under TLS is being held, to see
-    /// whether the client sends on without it (see the [module](self)).
+    /// whether the client sends on without it (CLIENT-DISCARD).
     pub fn holds_reply(&self) -> bool {
         matches!(self.injection_watch, InjectionWatch::Holding { .. })
     }
