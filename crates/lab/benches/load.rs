@@ -39,7 +39,7 @@ async fn one(addr: std::net::SocketAddr, s: &starttls_sim::Scenario) -> bool {
         started: rfc3339(SystemTime::now()),
         software: None,
     };
-    let done = run_session(stream, s, lab, Limits::default()).await;
+    let done = run_session(stream, s, lab, Limits::default(), None).await;
     matches!(
         done.trace.outcome.client,
         Some(starttls_protocol::client::ClientOutcome::Delivered {
@@ -64,7 +64,7 @@ fn main() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let limits = Limits { max_sessions: HELD + CONCURRENCY, ..Limits::default() };
-        let config = ServerConfig { scenario: s.clone(), traces: None, maildir: None, limits };
+        let config = ServerConfig { scenario: s.clone(), traces: None, maildir: None, limits, live: None };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve(listener, config, async { let _ = stop_rx.await; }, |_| {}));
         let rss_before = rss_kib();

@@ -15,6 +15,7 @@ use tokio::time::timeout;
 
 use crate::accept::{accept_loop, write_trace};
 use crate::limits::Limits;
+use crate::live::{LiveHub, SessionFeed};
 use crate::server::rfc3339;
 
 /// What the proxy runs.
@@ -28,6 +29,8 @@ pub struct ProxyConfig {
     pub traces: Option<std::path::PathBuf>,
     /// The limits.
     pub limits: Limits,
+    /// The live view, if the proxy runs with `--live`.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 /// One proxied session, as the proxy prints it.
@@ -60,6 +63,7 @@ pub async fn proxy_one(
     mut client: TcpStream,
     config: &ProxyConfig,
     lab: LabSession,
+    mut feed: Option<&mut SessionFeed>,
 ) -> (Trace, Option<String>) {
     let mut engine = match Engine::proxy(&config.scenario) {
         Ok(e) => e,
@@ -118,6 +122,9 @@ pub async fn proxy_one(
             ended = Some(format!("engine: {e}"));
             break;
         }
+        if let Some(feed) = feed.as_deref_mut() {
+            feed.steps(engine.steps());
+        }
         let to_server = engine.take_output_for(Actor::Server);
         let to_client = engine.take_output_for(Actor::Client);
         if (!to_server.is_empty() && server.write_all(&to_server).await.is_err())
@@ -152,7 +159,20 @@ pub async fn serve_proxy(
                 started: rfc3339(SystemTime::now()),
                 software: None,
             };
-            let (trace, ended) = proxy_one(stream, &config, lab).await;
+            let mut feed = config.live.as_ref().map(|hub| {
+                hub.feed(
+                    n as u64,
+                    starttls_sim::trace::TraceScenario {
+                        id: config.scenario.id.clone(),
+                        title: config.scenario.title.clone(),
+                    },
+                    lab.clone(),
+                )
+            });
+            let (trace, ended) = proxy_one(stream, &config, lab, feed.as_mut()).await;
+            if let Some(feed) = feed {
+                feed.end(&trace, crate::live::proxy_summary(&trace));
+            }
             if let Some(dir) = &config.traces {
                 write_trace(dir, n, &trace);
             }

@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::accept::{accept_loop, write_trace};
 use crate::limits::Limits;
+use crate::live::LiveHub;
 use crate::report::SessionReport;
 use crate::session::run_session;
 
@@ -28,6 +29,9 @@ pub struct ServerConfig {
     pub maildir: Option<PathBuf>,
     /// The limits.
     pub limits: Limits,
+    /// The live view, if the lab runs with `--live`: sessions are published there, and its
+    /// policy (which a page may change under `--allow-control`) replaces `scenario`.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 /// What the server did, for the summary printed at the end.
@@ -112,8 +116,25 @@ pub async fn serve(
                 started: rfc3339(SystemTime::now()),
                 software: None,
             };
-            let finished = run_session(stream, &config.scenario, lab, config.limits).await;
+            let scenario = match &config.live {
+                Some(hub) => hub.scenario(),
+                None => config.scenario.clone(),
+            };
+            let mut feed = config.live.as_ref().map(|hub| {
+                hub.feed(
+                    n as u64,
+                    starttls_sim::trace::TraceScenario {
+                        id: scenario.id.clone(),
+                        title: scenario.title.clone(),
+                    },
+                    lab.clone(),
+                )
+            });
+            let finished = run_session(stream, &scenario, lab, config.limits, feed.as_mut()).await;
             let report = SessionReport::of(&finished.trace, finished.ended_by_lab);
+            if let Some(feed) = feed {
+                feed.end(&finished.trace, crate::live::summary_of(&report));
+            }
             if let Some(dir) = &config.traces {
                 write_trace(dir, n, &finished.trace);
             }

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout;
 
 use crate::limits::Limits;
+use crate::live::SessionFeed;
 
 /// The largest read from the socket at once. The protocol machine bounds what it buffers
 /// ([`starttls_protocol::limits`]), so a 10 MB line is refused in pieces, never held whole.
@@ -24,12 +25,14 @@ pub struct Finished {
 }
 
 /// Runs one session on `stream`: the lab's server when `lab.remote` is the client, the
-/// lab's client when it is the server.
+/// lab's client when it is the server. With a `feed`, each step goes to the live view as
+/// soon as the engine has written it.
 pub async fn run_session<S>(
     mut stream: S,
     scenario: &Scenario,
     lab: LabSession,
     limits: Limits,
+    mut feed: Option<&mut SessionFeed>,
 ) -> Finished
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -65,6 +68,9 @@ where
     let mut handshake_started: Option<Instant> = None;
     let mut hold_started: Option<Instant> = None;
     while ended_by_lab.is_none() {
+        if let Some(feed) = feed.as_deref_mut() {
+            feed.steps(engine.steps());
+        }
         let out = engine.take_remote_output();
         if !out.is_empty() && stream.write_all(&out).await.is_err() {
             engine.remote_closed();

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod export;
 pub mod handshake;
 mod hex;
+pub mod live;
 pub mod names;
 pub mod pki;
 pub mod scenario;

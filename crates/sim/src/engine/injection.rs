@@ -110,6 +110,7 @@ impl Engine {
              it took the replies injected in the clear after the 220 as answers under TLS."
         );
         self.outcome.rules_broken.push(RuleId::ClientDiscard);
+        self.outcome.injected_reply_read = true;
         self.push(
             NewStep::new(Actor::Client, StepKind::Decision, text)
                 .tls(true)

@@ -324,6 +324,12 @@ impl Engine {
         self.queue.is_empty() && !self.client.has_outgoing() && !self.server.has_outgoing()
     }
 
+    /// The steps so far (the live view streams them as they come; [`Engine::trace`] copies
+    /// the whole trace).
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
     /// The trace so far.
     pub fn trace(&self) -> Trace {
         let mut outcome = self.outcome.clone();

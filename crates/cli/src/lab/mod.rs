@@ -35,9 +35,12 @@
 //! connection per probe, and prints `PASS`/`FAIL`/`SKIP` with the rule ID of each, then
 //! `N passed, M failed, K skipped`; its exit status is 0 when none failed, 1 otherwise.
 
+mod live;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
+use live::LiveOptions;
 use starttls_lab::{Limits, ServerConfig};
 use starttls_sim::scenario;
 
@@ -49,7 +52,10 @@ pub const USAGE: &str =
       [--insecure | --ca FILE] [--trace FILE] [--json] [--check]
       [--idle-timeout SECS] [--handshake-timeout SECS]
   starttls-playground lab proxy --upstream HOST:PORT --attack MODE [--listen ADDR]
-      [--set key=value ...] [--traces DIR] [--max-sessions N] [--idle-timeout SECS]";
+      [--set key=value ...] [--traces DIR] [--max-sessions N] [--idle-timeout SECS]
+  Each lab command also takes --live [--live-listen ADDR] [--live-lan]
+      [--live-origin ORIGIN ...] [--allow-control] [--dist DIR]: it serves the built app and
+      streams its sessions to the page, and prints the page's URL.";
 
 /// Runs `lab …`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -113,6 +119,7 @@ fn server(args: &[String]) -> ExitCode {
     let mut cert: Option<String> = None;
     let mut key: Option<String> = None;
     let mut limits = Limits::default();
+    let mut live = LiveOptions::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -162,11 +169,16 @@ fn server(args: &[String]) -> ExitCode {
             "--handshake-timeout" => {
                 seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
             }
-            other => Err(format!("unknown option {other:?}")),
+            other => live
+                .take(other, &mut it)
+                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
+    }
+    if let Err(e) = live.check() {
+        return crate::usage(&e);
     }
     let scenario = match policy(&id, &overrides) {
         Ok(s) => s,
@@ -210,11 +222,16 @@ fn server(args: &[String]) -> ExitCode {
             Err(code) => return code,
         };
         out!("lab server listening on {addr} (scenario {id})");
+        let live = match live.start("server", scenario.clone()).await {
+            Ok(hub) => hub,
+            Err(code) => return code,
+        };
         let config = ServerConfig {
             scenario,
             traces,
             maildir,
             limits,
+            live,
         };
         let summary = starttls_lab::serve(listener, config, stop_signal(), |report| {
             out!("{}", report.line());
@@ -257,6 +274,7 @@ fn client(args: &[String]) -> ExitCode {
     let mut json = false;
     let mut check = false;
     let mut limits = Limits::default();
+    let mut live = LiveOptions::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -302,11 +320,16 @@ fn client(args: &[String]) -> ExitCode {
             "--handshake-timeout" => {
                 seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
             }
-            other => Err(format!("unknown option {other:?}")),
+            other => live
+                .take(other, &mut it)
+                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
+    }
+    if let Err(e) = live.check() {
+        return crate::usage(&e);
     }
     let Some(connect) = connect else {
         return crate::usage("lab client needs --connect HOST:PORT");
@@ -383,7 +406,30 @@ fn client(args: &[String]) -> ExitCode {
             started: starttls_lab::rfc3339(std::time::SystemTime::now()),
             software: None,
         };
-        Ok::<_, String>(starttls_lab::run_session(stream, &scenario, lab, limits).await)
+        let hub = live
+            .start("client", scenario.clone())
+            .await
+            .map_err(|_| "the live view cannot start".to_string())?;
+        let mut feed = hub.as_ref().map(|h| {
+            h.feed(
+                1,
+                starttls_sim::trace::TraceScenario {
+                    id: scenario.id.clone(),
+                    title: scenario.title.clone(),
+                },
+                lab.clone(),
+            )
+        });
+        let finished =
+            starttls_lab::run_session(stream, &scenario, lab, limits, feed.as_mut()).await;
+        if let Some(feed) = feed {
+            let report =
+                starttls_lab::SessionReport::of(&finished.trace, finished.ended_by_lab.clone());
+            feed.end(&finished.trace, starttls_lab::live::summary_of(&report));
+            out!("the session is over; the live view stays up until Ctrl-C");
+            stop_signal().await;
+        }
+        Ok::<_, String>(finished)
     });
     let finished = match finished {
         Ok(f) => f,
@@ -423,6 +469,7 @@ fn proxy(args: &[String]) -> ExitCode {
     let mut overrides: Vec<(String, String)> = Vec::new();
     let mut traces = None;
     let mut limits = Limits::default();
+    let mut live = LiveOptions::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -461,11 +508,16 @@ fn proxy(args: &[String]) -> ExitCode {
             "--idle-timeout" => {
                 seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
             }
-            other => Err(format!("unknown option {other:?}")),
+            other => live
+                .take(other, &mut it)
+                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
+    }
+    if let Err(e) = live.check() {
+        return crate::usage(&e);
     }
     let Some(upstream) = upstream else {
         return crate::usage("lab proxy needs --upstream HOST:PORT");
@@ -487,11 +539,16 @@ fn proxy(args: &[String]) -> ExitCode {
             "lab proxy listening on {addr} (upstream {upstream}; attacker: {})",
             scenario.attacker.describe()
         );
+        let live = match live.start("proxy", scenario.clone()).await {
+            Ok(hub) => hub,
+            Err(code) => return code,
+        };
         let config = starttls_lab::proxy::ProxyConfig {
             scenario,
             upstream,
             traces,
             limits,
+            live,
         };
         let n = starttls_lab::proxy::serve_proxy(listener, config, stop_signal(), |line| {
             out!("{line}")
