@@ -25,13 +25,14 @@ use components::handshake_fact::HandshakeFactCard;
 use components::help::Help;
 use components::knowledge::KnowledgePanel;
 use components::lesson::LessonPanel;
+use components::live::LivePanel;
 use components::picker::ScenarioPicker;
 use components::policies::Policies;
 use components::quiz::QuizCard;
 use components::share::ShareBar;
 use components::state_diagram::StateDiagram;
 use components::wire::WirePanel;
-use hooks::{FrameInfo, use_keyboard, use_playback, use_post_height, use_url_sync};
+use hooks::{FrameInfo, use_keyboard, use_live, use_playback, use_post_height, use_url_sync};
 use state::{Action, AppState};
 use view::knowledge::Side;
 use wasm_bindgen::prelude::*;
@@ -114,7 +115,14 @@ pub fn App() -> Html {
             steps: state.visible_len(),
         },
     );
-    use_url_sync(state.query(true), state.imported.is_none());
+    use_url_sync(
+        state.query(true),
+        state.imported.is_none() && state.live.is_none(),
+    );
+    let send = use_live(
+        state.live.as_ref().map(|l| l.url.clone()),
+        dispatcher.clone(),
+    );
     use_effect_with((view.embed, view.present), |&(embed, present)| {
         root_class("embed", embed);
         root_class("present", present);
@@ -386,6 +394,18 @@ pub fn App() -> Html {
             </section>
         }
     });
+    let live = state.live.as_ref().map(|live| {
+        html! {
+            <>
+                <LivePanel live={live.clone()} catalogue={state.catalogue.clone()}
+                    dispatcher={dispatcher.clone()} send={send.clone()} />
+                { for live.shown().map(|s| html! {
+                    <section class="panel imported">{ lab_session(s.trace.lab.as_ref().unwrap_or(&s.lab)) }</section>
+                }) }
+            </>
+        }
+    });
+    let simulation = state.imported.is_none() && state.live.is_none();
     html! {
         <div class={classes!("app", view.present.then_some("present"), dragging.then_some("dragging"))}
             ref={root} data-testid="app" data-mode={if view.present { "present" } else { "full" }}
@@ -398,11 +418,13 @@ pub fn App() -> Html {
                     </p>
                 </div>
                 <div class="toolbar">
-                    <ScenarioPicker catalogue={state.catalogue.clone()}
-                        selected={AttrValue::from(state.scenario_id.clone())}
-                        dispatcher={dispatcher.clone()} />
+                    { if state.live.is_none() { html! {
+                        <ScenarioPicker catalogue={state.catalogue.clone()}
+                            selected={AttrValue::from(state.scenario_id.clone())}
+                            dispatcher={dispatcher.clone()} />
+                    } } else { html! {} } }
                     { controls }
-                    { if state.compare.is_none() { compare_with } else { html! {} } }
+                    { if state.compare.is_none() && state.live.is_none() { compare_with } else { html! {} } }
                     <button type="button" class="help-button" data-testid="help-button"
                         aria-expanded={state.help_open.to_string()} title="Keyboard shortcuts (?)"
                         onclick={toggle_help}>{ "?" }<span class="sr-only">{ " Keyboard shortcuts" }</span></button>
@@ -416,6 +438,7 @@ pub fn App() -> Html {
             { if state.help_open { html! { <Help dispatcher={dispatcher.clone()} /> } } else { html! {} } }
             { for notices }
             { for imported }
+            { for live }
             { for state.error.as_ref().map(|e| html! {
                 <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
             }) }
@@ -427,7 +450,7 @@ pub fn App() -> Html {
             { if view.present { html! {} } else { html! {
                 <>
                     <div class="lower">
-                        { if state.imported.is_some() { html! {} } else { html! {
+                        { if !simulation { html! {} } else { html! {
                             <>
                                 <Policies scenario={state.scenario.clone()} overrides={state.overrides.clone()}
                                     dispatcher={dispatcher.clone()} />

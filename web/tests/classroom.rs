@@ -44,6 +44,7 @@ fn a_query_round_trips() {
             ..ViewOptions::default()
         },
         compare: None,
+        live: None,
     };
     let text = to_query(&q);
     assert!(
@@ -453,5 +454,24 @@ fn compare_mode_steps_in_lockstep_and_round_trips() {
         s.compare.is_none() && s.notices.len() == 1,
         "{:?}",
         s.notices
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_live_address_round_trips_and_a_non_websocket_one_is_named() {
+    let parsed = parse_query("?live=ws%3A%2F%2F127.0.0.1%3A8090%2Flive%3Ftoken%3Dab12");
+    assert_eq!(
+        parsed.query.live.as_deref(),
+        Some("ws://127.0.0.1:8090/live?token=ab12")
+    );
+    assert!(parsed.notices.is_empty(), "{:?}", parsed.notices);
+    let back = to_query(&parsed.query);
+    assert_eq!(parse_query(&back).query.live, parsed.query.live);
+    let refused = parse_query("?live=http%3A%2F%2Fexample.org%2F");
+    assert_eq!(refused.query.live, None);
+    assert!(
+        refused.notices[0].contains("not a WebSocket address"),
+        "{:?}",
+        refused.notices
     );
 }

@@ -112,7 +112,7 @@ async fn control_is_refused_unless_the_lab_allows_it() {
             matches!(next(&mut ws).await, LabMessage::Hello { control, .. } if control == allowed)
         );
         ws.send(Message::Text(
-            r#"{"type":"set-policy","scenario":"tls-required-530"}"#.into(),
+            r#"{"set-policy":{"scenario":"tls-required-530"}}"#.into(),
         ))
         .await
         .unwrap();
@@ -133,7 +133,7 @@ async fn control_is_refused_unless_the_lab_allows_it() {
         assert_eq!(r.hub.scenario().id, expected);
         // An unknown scenario is refused with its reason, and the policy stays.
         ws.send(Message::Text(
-            r#"{"type":"set-policy","scenario":"nope"}"#.into(),
+            r#"{"set-policy":{"scenario":"nope"}}"#.into(),
         ))
         .await
         .unwrap();
@@ -147,11 +147,9 @@ async fn a_page_of_another_schema_version_is_closed_with_the_reason() {
     let r = start("happy-path", false, false).await;
     let mut ws = open(&ws_url(&r.url), Some(&origin(&r))).await.unwrap();
     next(&mut ws).await;
-    ws.send(Message::Text(
-        r#"{"type":"hello","schema_version":999}"#.into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(Message::Text(r#"{"hello":{"schema_version":999}}"#.into()))
+        .await
+        .unwrap();
     match next(&mut ws).await {
         LabMessage::Refused { reason } => assert!(reason.contains("version 999"), "{reason}"),
         other => panic!("{other:?}"),

@@ -14,6 +14,10 @@
 //!
 //! A page that reads too slowly is dropped with [`CLOSE_TOO_SLOW`]; it reconnects and reads
 //! the kept sessions again.
+//!
+//! Each message is one JSON object whose only key names its kind (`{"step":{…}}`), so that a
+//! reader never buffers a message to find its kind (serde's externally tagged form: the
+//! browser build then carries one deserializer of the trace, not two).
 
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +85,7 @@ pub struct SessionSummary {
 
 /// What the lab sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum LabMessage {
     /// First message: who the lab is.
     Hello {
@@ -145,7 +149,7 @@ pub enum LabMessage {
 
 /// What the page sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum PageMessage {
     /// The page's answer to [`LabMessage::Hello`].
     Hello {
@@ -188,10 +192,10 @@ mod tests {
             control: false,
         };
         let json = serde_json::to_string(&hello).unwrap();
-        assert!(json.starts_with(r#"{"type":"hello""#), "{json}");
+        assert!(json.starts_with(r#"{"hello":{"#), "{json}");
         assert_eq!(serde_json::from_str::<LabMessage>(&json).unwrap(), hello);
         let set: PageMessage =
-            serde_json::from_str(r#"{"type":"set-policy","scenario":"tls-required-530"}"#).unwrap();
+            serde_json::from_str(r#"{"set-policy":{"scenario":"tls-required-530"}}"#).unwrap();
         assert_eq!(
             set,
             PageMessage::SetPolicy {

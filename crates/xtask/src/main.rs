@@ -3,6 +3,8 @@
 //! - `cargo xtask serve`: install what is missing, then `trunk serve` on 127.0.0.1:8080.
 //! - `cargo xtask test`: install what is missing, then run every check and test, in order,
 //!   stopping at the first failure.
+//! - `cargo xtask lab -- ARGS`: install what is missing, build the app, then run
+//!   `starttls-playground lab ARGS` (with `--live`, it serves that build).
 //! - `cargo xtask setup`: only install what is missing (both commands call it).
 //! - `cargo xtask sizes`: print the size table of `dist/`.
 //! - `cargo xtask pki`: regenerate the test PKI in `crates/sim/pki/`.
@@ -32,9 +34,10 @@ pub fn root() -> PathBuf {
         .expect("the xtask crate lives inside the workspace")
 }
 
-const USAGE: &str = "usage: cargo xtask <serve|test|setup|sizes|pki>
+const USAGE: &str = "usage: cargo xtask <serve|test|lab|setup|sizes|pki>
 
   serve   install what is missing, then trunk serve on http://127.0.0.1:8080
+  lab     build the app, then run the lab: cargo xtask lab -- server --live [...]
   test    install what is missing, then run every check and test
   setup   only install what is missing (idempotent)
   sizes   print raw and gzip sizes of the files in dist/
@@ -45,6 +48,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => tools::setup(tools::Purpose::Serve).and_then(|env| pipeline::serve(&env)),
         Some("test") => tools::setup(tools::Purpose::Test).and_then(|env| pipeline::test(&env)),
+        Some("lab") => tools::setup(tools::Purpose::Serve).and_then(|env| {
+            let rest: Vec<String> = args[1..]
+                .iter()
+                .skip_while(|a| *a == "--")
+                .cloned()
+                .collect();
+            pipeline::lab(&env, &rest)
+        }),
         Some("setup") => tools::setup(tools::Purpose::Test).map(|_| ()),
         Some("sizes") => sizes::report(&root().join("dist")).map(|_| ()),
         Some("pki") => pki::generate(&root().join("crates/sim/pki")),

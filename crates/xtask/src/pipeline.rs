@@ -34,6 +34,24 @@ pub fn serve(env: &Env) -> Result {
         .env("PATH", &env.path))
 }
 
+/// `starttls-playground lab ARGS` on a fresh release build of the app: with `--live`, the lab
+/// serves `dist/` (README's one command for the live view).
+pub fn lab(env: &Env, args: &[String]) -> Result {
+    say("trunk build --release (the app the live view serves)");
+    run(Command::new("trunk")
+        .env("CARGO_TARGET_DIR", &env.target_dir)
+        .args(["build", "--release"])
+        .current_dir(root())
+        .env("PATH", &env.path))?;
+    let mut lab = cargo(env);
+    lab.args(["run", "--release", "-q", "-p", "starttls-cli", "--", "lab"])
+        .args(args);
+    if args.iter().any(|a| a == "--live") && !args.iter().any(|a| a == "--dist") {
+        lab.arg("--dist").arg(root().join("dist"));
+    }
+    run(&mut lab)
+}
+
 /// Test counts read from the runners' own summary lines.
 #[derive(Default)]
 struct Tally {

@@ -13,6 +13,7 @@ pub mod help;
 pub mod icons;
 pub mod knowledge;
 pub mod lesson;
+pub mod live;
 pub mod picker;
 pub mod policies;
 pub mod quiz;

@@ -1,14 +1,16 @@
 //! Hooks that connect the state to the browser: the keyboard, the playback timer, the address
-//! bar, the height messages of embed mode, and media queries.
+//! bar, the height messages of embed mode, media queries, and the live view's WebSocket.
 
 mod embed;
 mod keyboard;
+mod live;
 mod media;
 mod playback;
 mod url;
 
 pub use embed::{FrameInfo, HEIGHT_MESSAGE, post_height, use_post_height};
 pub use keyboard::{SHORTCUTS, Shortcut, presenter_key, shortcut_for, use_keyboard};
+pub use live::{retry_ms, use_live};
 pub use media::use_media_query;
 pub use playback::use_playback;
 pub use url::use_url_sync;

@@ -2,6 +2,7 @@
 //! `function_todomvc`. Every intent is an [`Action`]; the engine computes the trace, and the
 //! state only remembers where the person is in it.
 
+pub mod live;
 mod simulate;
 
 use std::collections::BTreeMap;
@@ -100,6 +101,8 @@ pub struct AppState {
     pub compare: Option<Rc<Comparison>>,
     /// Compare mode: the message-level position both sides show, from 0.
     pub compare_pos: usize,
+    /// Live mode: a lab's sessions as they happen (`?live=`).
+    pub live: Option<Rc<live::LiveState>>,
 }
 
 /// Two dialogues side by side, and where they part (decided by the engine's comparison).
@@ -190,6 +193,8 @@ pub enum Action {
     DismissNotices,
     /// Open compare mode on two scenarios, or close it.
     Compare(Option<(String, String)>),
+    /// Something happened in live mode.
+    Live(live::LiveEvent),
 }
 
 impl AppState {
@@ -233,6 +238,7 @@ impl AppState {
             import_error: None,
             compare: None,
             compare_pos: 0,
+            live: None,
         };
         state.resimulate(None)
     }
@@ -304,6 +310,13 @@ impl AppState {
                 )),
             }
         }
+        if let Some(url) = query.live {
+            state.live = Some(Rc::new(live::LiveState::new(url)));
+            state.trace = None;
+            state.scenario = None;
+            state.compare = None;
+            state.index = 0;
+        }
         state.notices = notices;
         state
     }
@@ -323,8 +336,20 @@ impl AppState {
                 ..Query::default()
             });
         }
+        if let Some(live) = &self.live {
+            return permalink::to_query(&Query {
+                live: Some(live.url.clone()),
+                view: if with_view {
+                    self.view
+                } else {
+                    ViewOptions::default()
+                },
+                ..Query::default()
+            });
+        }
         permalink::to_query(&Query {
             compare: None,
+            live: None,
             scenario: Some(self.scenario_id.clone()),
             step: (!self.is_empty()).then_some(self.index + 1),
             overrides: self.overrides.clone(),
@@ -703,6 +728,38 @@ impl Reducible for AppState {
             Action::DismissNotices => {
                 next.notices.clear();
                 next.import_error = None;
+                next
+            }
+            Action::Live(event) => {
+                let Some(current) = &self.live else {
+                    return self;
+                };
+                let at_end = self.trace.is_none() || self.position() + 1 >= self.visible_len();
+                let mut live = live::LiveState::clone(current);
+                let shown = live.apply(event);
+                let follow = live.follow;
+                let trace = live.shown().map(|s| s.trace.clone());
+                next.live = Some(Rc::new(live));
+                match shown {
+                    live::Shown::Same => {}
+                    live::Shown::Switched | live::Shown::Grew => {
+                        let switched = shown == live::Shown::Switched;
+                        next.trace = trace;
+                        next.playing = false;
+                        next.quiz.asking = None;
+                        if switched {
+                            next.quiz.answers.clear();
+                        }
+                        let last = next.visible().last().copied().unwrap_or(0);
+                        next.index = if follow && (at_end || switched) {
+                            last
+                        } else if switched {
+                            0
+                        } else {
+                            next.index.min(last)
+                        };
+                    }
+                }
                 next
             }
         };

@@ -34,6 +34,8 @@ pub struct Query {
     pub view: ViewOptions,
     /// Compare mode: two scenario ids shown side by side.
     pub compare: Option<(String, String)>,
+    /// Live mode: the WebSocket of a lab started with `--live` (`ws://` or `wss://`).
+    pub live: Option<String>,
 }
 
 /// How the page is laid out; every field is off by default.
@@ -173,6 +175,17 @@ pub fn parse_query(search: &str) -> Parsed {
                     shown(&value)
                 )),
             },
+            "live" => {
+                let url = value.trim();
+                if url.starts_with("ws://") || url.starts_with("wss://") {
+                    q.live = Some(url.to_string());
+                } else {
+                    notices.push(format!(
+                        "The parameter live={:?} is not a WebSocket address (ws://… or wss://…, as the lab prints it): the live view is off.",
+                        shown(url)
+                    ));
+                }
+            }
             "embed" => q.view.embed = flag("embed", &value, notices),
             "present" => q.view.present = flag("present", &value, notices),
             "quiz" => q.view.quiz = flag("quiz", &value, notices),
@@ -199,7 +212,7 @@ pub fn parse_query(search: &str) -> Parsed {
                 }
             }
             other => notices.push(format!(
-                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson, detail, compare): it is ignored.",
+                "The parameter {:?} is unknown (valid: scenario, step, set, embed, panels, present, quiz, lesson, detail, compare, live): it is ignored.",
                 shown(other)
             )),
         }
@@ -211,6 +224,9 @@ pub fn parse_query(search: &str) -> Parsed {
 /// in a fixed order, so that equal views give equal links.
 pub fn to_query(query: &Query) -> String {
     let mut parts = Vec::new();
+    if let Some(url) = &query.live {
+        parts.push(format!("live={}", percent_encode(url)));
+    }
     if let Some(id) = &query.scenario {
         parts.push(format!("scenario={}", percent_encode(id)));
     }

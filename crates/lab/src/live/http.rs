@@ -24,14 +24,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use starttls_sim::live::{
-    CLOSE_SCHEMA, CLOSE_TOO_SLOW, PageMessage, SCHEMA_VERSION, schema_mismatch,
+    CLOSE_SCHEMA, CLOSE_TOO_SLOW, LabMessage, PageMessage, SCHEMA_VERSION, schema_mismatch,
 };
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::services::ServeDir;
 
-use super::{LiveHub, random_hex};
+use super::{LiveHub, random_hex, to_json};
 
 /// How the live listener runs.
 #[derive(Debug, Clone)]
@@ -143,7 +144,11 @@ impl Live {
             .route("/live", get(upgrade))
             .fallback_service(ServeDir::new(&self.dist))
             .with_state(self.gate);
-        let _ = axum::serve(self.listener, app)
+        // Each step is a small message: send it at once, not after Nagle's wait.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let _ = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
     }
@@ -227,8 +232,8 @@ async fn page(mut socket: WebSocket, hub: Arc<LiveHub>) {
                         Ok(PageMessage::Hello { schema_version }) => {
                             if let Some(why) = schema_mismatch(SCHEMA_VERSION, schema_version) {
                                 // The whole reason as a message; a close frame holds 123 bytes.
-                                let refused = serde_json::json!({ "type": "refused", "reason": why });
-                                let _ = socket.send(Message::Text(refused.to_string().into())).await;
+                                let refused = to_json(&LabMessage::Refused { reason: why });
+                                let _ = socket.send(Message::Text(refused.into())).await;
                                 let short = format!("schema version {SCHEMA_VERSION} here, {schema_version} in the page");
                                 close(&mut socket, CLOSE_SCHEMA, short).await;
                                 return;
@@ -236,10 +241,9 @@ async fn page(mut socket: WebSocket, hub: Arc<LiveHub>) {
                             None
                         }
                         Ok(other) => hub.control(other),
-                        Err(e) => Some(serde_json::json!({
-                            "type": "refused",
-                            "reason": format!("the lab cannot read that message: {e}"),
-                        }).to_string()),
+                        Err(e) => Some(to_json(&LabMessage::Refused {
+                            reason: format!("the lab cannot read that message: {e}"),
+                        })),
                     };
                     if let Some(reply) = reply
                         && socket.send(Message::Text(reply.into())).await.is_err()

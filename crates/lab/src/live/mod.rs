@@ -234,9 +234,9 @@ impl LiveHub {
 }
 
 /// Serializes a message; the types always serialize.
-fn to_json(message: &LabMessage) -> String {
+pub(crate) fn to_json(message: &LabMessage) -> String {
     serde_json::to_string(message).unwrap_or_else(|e| {
-        format!(r#"{{"type":"refused","reason":"the lab could not write a message: {e}"}}"#)
+        format!(r#"{{"refused":{{"reason":"the lab could not write a message: {e}"}}}}"#)
     })
 }
 
