@@ -133,7 +133,10 @@ pub async fn serve(
             let finished = run_session(stream, &scenario, lab, config.limits, feed.as_mut()).await;
             let report = SessionReport::of(&finished.trace, finished.ended_by_lab);
             if let Some(feed) = feed {
-                feed.end(&finished.trace, crate::live::summary_of(&report));
+                feed.end(
+                    &finished.trace,
+                    crate::live::summary_of(&report, &finished.trace),
+                );
             }
             if let Some(dir) = &config.traces {
                 write_trace(dir, n, &finished.trace);

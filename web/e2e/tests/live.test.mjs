@@ -271,6 +271,64 @@ test("1,000 sessions in a burst: the page keeps the newest 50 and stays responsi
   }
 });
 
+test("with --allow-control the page's policy panel switches the lab to TLS required, and the next cleartext MAIL gets 530", async () => {
+  const lab = await startLive("server", ["--allow-control"]);
+  const page = await openPage(browser, lab.url);
+  try {
+    await waitState(page, "connected");
+    await byId(page, "live-policy").waitFor();
+    await byId(page, "live-policy-select").selectOption("tls-required-530");
+    await byId(page, "live-policy-apply").click();
+    await page.waitForFunction(() => /policy tls-required-530/.test(document.querySelector('[data-testid="live-status"]')?.textContent ?? ""));
+    const sw = await swaks(lab.smtpPort, []);
+    assert.notEqual(sw.status, 0, sw.out);
+    assert.match(sw.out, /530 5\.7\.0/);
+    await waitSessions(page, 1, "refused");
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.context().close();
+    await stop(lab);
+  }
+  // Without --allow-control there is no policy panel.
+  const plain = await startLive("server", []);
+  const page2 = await openPage(browser, plain.url);
+  try {
+    await waitState(page2, "connected");
+    assert.equal(await byId(page2, "live-policy").count(), 0);
+  } finally {
+    await page2.context().close();
+    await stop(plain);
+  }
+});
+
+test("lab client --live: a one-off run against a lab server is drawn live, the real peer being the server", async () => {
+  const upstream = spawn(process.env.LAB_BIN, ["lab", "server", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const upLines = createInterface({ input: upstream.stdout })[Symbol.asyncIterator]();
+  const upPort = Number(((await upLines.next()).value ?? "").match(/127\.0\.0\.1:(\d+)/)[1]);
+  const bin = process.env.LAB_BIN;
+  const child = spawn(bin, ["lab", "client", "--connect", `127.0.0.1:${upPort}`, "--live", "--live-listen", "127.0.0.1:0", "--dist", distDir], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  let url;
+  for (let i = 0; i < 4 && !url; i++) {
+    const line = (await lines.next()).value ?? "";
+    if (/^http:\/\/\S+$/.test(line)) url = line;
+  }
+  assert.ok(url, "the lab client prints the page's URL");
+  (async () => { for await (const _ of lines); })();
+  const page = await openPage(browser, url);
+  try {
+    await waitState(page, "connected");
+    await waitSessions(page, 1, "delivered-tls");
+    assert.match(await byId(page, "live-status").textContent(), /lab client/);
+    assert.match(await byId(page, "lab-session").textContent(), /the server was a real one/);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.context().close();
+    await stop({ child });
+    process.kill(upstream.pid, "SIGTERM");
+  }
+});
+
 /** A one-connection WebSocket server that says hello with another schema version. */
 async function fakeLab(schemaVersion) {
   const srv = http.createServer();

@@ -18,7 +18,7 @@ use crate::state::{Action, AppState};
 /// The longest pause between two attempts to reconnect, in milliseconds.
 pub const MAX_RETRY_MS: u32 = 4000;
 
-/// The pause before attempt `n` (from 1): 500 ms, doubling, at most [`MAX_RETRY_MS`].
+/// The pause before attempt `n` (from 1): 500 ms, doubling, at most 4 s (`MAX_RETRY_MS`).
 pub fn retry_ms(n: u32) -> u32 {
     (500u32 << n.saturating_sub(1).min(4)).min(MAX_RETRY_MS)
 }

@@ -425,7 +425,10 @@ fn client(args: &[String]) -> ExitCode {
         if let Some(feed) = feed {
             let report =
                 starttls_lab::SessionReport::of(&finished.trace, finished.ended_by_lab.clone());
-            feed.end(&finished.trace, starttls_lab::live::summary_of(&report));
+            feed.end(
+                &finished.trace,
+                starttls_lab::live::summary_of(&report, &finished.trace),
+            );
             out!("the session is over; the live view stays up until Ctrl-C");
             stop_signal().await;
         }

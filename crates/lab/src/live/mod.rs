@@ -278,13 +278,30 @@ impl SessionFeed {
     }
 }
 
-/// The list line of a lab server's or lab client's session.
-pub fn summary_of(report: &SessionReport) -> SessionSummary {
-    let outcome = match (report.delivered, report.delivered_under_tls) {
-        (0, _) if !report.refusals.is_empty() => LiveOutcome::Refused,
-        (0, _) => LiveOutcome::Ended,
-        (n, t) if n == t => LiveOutcome::DeliveredTls,
-        _ => LiveOutcome::DeliveredClear,
+/// The list line of a lab server's or lab client's session: for the lab's server, what it
+/// accepted; for the lab's client, how its own machine ended.
+pub fn summary_of(report: &SessionReport, trace: &Trace) -> SessionSummary {
+    use starttls_protocol::client::ClientOutcome as C;
+    let client_side = trace
+        .lab
+        .as_ref()
+        .is_some_and(|l| l.remote == starttls_sim::trace::Actor::Server);
+    let outcome = if client_side {
+        match &trace.outcome.client {
+            Some(C::Delivered {
+                under_tls: true, ..
+            }) => LiveOutcome::DeliveredTls,
+            Some(C::Delivered { .. }) => LiveOutcome::DeliveredClear,
+            Some(C::Refused { .. }) => LiveOutcome::Refused,
+            _ => LiveOutcome::Ended,
+        }
+    } else {
+        match (report.delivered, report.delivered_under_tls) {
+            (0, _) if !report.refusals.is_empty() => LiveOutcome::Refused,
+            (0, _) => LiveOutcome::Ended,
+            (n, t) if n == t => LiveOutcome::DeliveredTls,
+            _ => LiveOutcome::DeliveredClear,
+        }
     };
     SessionSummary {
         peer: report.peer.clone(),
