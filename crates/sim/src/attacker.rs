@@ -51,6 +51,37 @@ pub enum Attack {
 }
 
 impl Attack {
+    /// Checks the fields that stand for one line: a rewritten STARTTLS, a 220 substitute and
+    /// each added extension hold no CR or LF (a line end there would make several lines of
+    /// one, which the mode does not mean; the injection modes take any bytes).
+    pub fn validate(&self) -> Result<(), String> {
+        let one_line = |what: &str, v: &str| {
+            if v.contains(['\r', '\n']) {
+                Err(format!(
+                    "attacker: {what} is one line, without CR or LF: {v:?}"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Attack::RewriteStarttls { to } => one_line("rewrite-starttls's `to`", to),
+            Attack::Replace220 { reply } => one_line("replace220's `reply`", reply),
+            Attack::TamperEhlo { add, remove } => {
+                for a in add.iter().chain(remove) {
+                    one_line("each line of tamper-ehlo's `add` and `remove`", a)?;
+                    if a.trim().is_empty() {
+                        return Err(
+                            "attacker: tamper-ehlo's `add` and `remove` hold no empty line".into(),
+                        );
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A one-line description for people.
     pub fn describe(&self) -> String {
         match self {
@@ -102,7 +133,12 @@ pub fn rules(attack: &Attack) -> Vec<starttls_protocol::rules::RuleId> {
         Attack::StripStarttls => vec![R::StripDefense],
         Attack::RewriteStarttls { to } => {
             let mut v = vec![R::StripDefense];
-            if to.len() > 8 && to[..8].eq_ignore_ascii_case("STARTTLS") {
+            // STARTTLS with a parameter (`STARTTLS x`) is a syntax error (501); another
+            // word that merely begins with STARTTLS is another command.
+            let parameter = to
+                .get(..9)
+                .is_some_and(|w| w[..8].eq_ignore_ascii_case("STARTTLS") && w.ends_with(' '));
+            if parameter {
                 v.insert(0, R::CmdSyntax);
             }
             v

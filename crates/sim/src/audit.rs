@@ -122,10 +122,12 @@ impl<'a> Citation<'a> {
         };
         let mut seen = false;
         for l in diff {
+            // An inserted line after the anchor counts even when it reads like the anchor.
+            if seen && l.op == DiffOp::Inserted {
+                return true;
+            }
             if l.op != DiffOp::Deleted && anchor(&l.text) {
                 seen = true;
-            } else if seen && l.op == DiffOp::Inserted {
-                return true;
             }
         }
         false

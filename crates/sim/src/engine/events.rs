@@ -63,14 +63,10 @@ impl Engine {
             }
             ServerEvent::CommandReceived { command, under_tls } => {
                 let line = command.to_line();
-                if self
-                    .injected_commands
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(line.trim_end()))
-                {
-                    self.outcome.injected_command_run = true;
-                }
+                // Only bytes the server kept from before the handshake can be the attacker's
+                // commands (the client may send the same line itself, under TLS).
                 if self.injected_pending.0 > 0 {
+                    self.outcome.injected_command_run = true;
                     // Retained plaintext is read first after the handshake: this is the
                     // attacker's command, run as if the client had sent it under TLS.
                     self.injected_pending.0 -= 1;
@@ -192,14 +188,10 @@ impl Engine {
             }
             ClientEvent::ReplyReceived { reply, under_tls } => {
                 let wire = String::from_utf8_lossy(&reply.to_bytes()).into_owned();
-                if self
-                    .injected_replies
-                    .iter()
-                    .any(|r| wire.contains(r.as_str()))
-                {
-                    self.outcome.injected_reply_read = true;
-                }
+                // Only bytes the client kept from before the handshake can be the attacker's
+                // replies (a real reply may look the same, or contain the same text).
                 if self.injected_pending.1 > 0 {
+                    self.outcome.injected_reply_read = true;
                     self.injected_pending.1 -= 1;
                     let last = self.injected_pending.1 == 0;
                     self.push(

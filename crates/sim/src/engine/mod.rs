@@ -176,6 +176,7 @@ impl Engine {
             .map_err(|e| SimError::Config(format!("server: {e}")))?;
         let client = Client::new(scenario.client.clone(), scenario.script.clone())
             .map_err(|e| SimError::Config(format!("client: {e}")))?;
+        scenario.attacker.validate().map_err(SimError::Config)?;
         let injected_counts = match &scenario.attacker {
             Attack::InjectCommands { payload } => (split_lines(payload).len(), 0),
             Attack::InjectReplies { payload } => (

@@ -201,7 +201,10 @@ impl Engine {
             }
             _ => None,
         };
-        let Some(new) = changed else { return wire };
+        // An edit that leaves the flight as it was is no attack: no step, nothing claimed.
+        let Some(new) = changed.filter(|new| *new != wire) else {
+            return wire;
+        };
         self.attack_done = true;
         let receiver = Side::sending(direction).other().actor();
         let diff = if tls {

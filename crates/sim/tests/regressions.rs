@@ -1,0 +1,112 @@
+//! What the random sessions and the fuzz targets found, each kept as a test named after what
+//! it broke.
+
+use starttls_sim::scenario::{find, with_overrides};
+use starttls_sim::trace::Actor;
+use starttls_sim::{Engine, audit, invariants};
+
+fn run(id: &str, attacker: &str) -> (starttls_sim::Scenario, starttls_sim::trace::Trace) {
+    let s = with_overrides(&find(id).unwrap(), &[("attacker".into(), attacker.into())]).unwrap();
+    let t = Engine::simulate(&s).unwrap();
+    (s, t)
+}
+
+/// Random sessions: an inject-replies attacker with an empty payload was a step that cited
+/// CLIENT-DISCARD for an edit that changed nothing (the audit refused the citation).
+#[test]
+fn an_attacker_edit_that_changes_nothing_is_no_step_and_cites_no_rule() {
+    for attacker in [
+        r#"{"mode":"inject-replies","payload":""}"#,
+        r#"{"mode":"inject-commands","payload":""}"#,
+        r#"{"mode":"rewrite-starttls","to":"STARTTLS"}"#,
+    ] {
+        let (_, t) = run("starttls-parameter-501", attacker);
+        assert!(
+            t.steps.iter().all(|s| s.actor != Actor::Attacker),
+            "{attacker}"
+        );
+        assert_eq!(audit::audit(&t), vec![], "{attacker}");
+    }
+}
+
+/// Random sessions: the client was said to read an injected reply ("." after the 220) because
+/// a real reply contained the same text; a compliant client discards what came after the 220.
+#[test]
+fn a_compliant_client_is_not_said_to_read_an_injected_reply_that_a_real_one_resembles() {
+    let (s, t) = run("happy-path", r#"{"mode":"inject-replies","payload":"."}"#);
+    assert!(!t.outcome.injected_reply_read);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+    // The vulnerable client still reads a real injected reply.
+    let (_, v) = run(
+        "response-injection-vulnerable",
+        r#"{"mode":"inject-replies","payload":"250 AUTH PLAIN LOGIN\r\n"}"#,
+    );
+    assert!(v.outcome.injected_reply_read);
+}
+
+/// Random sessions: a tamper-ehlo line holding a CRLF became two lines of the EHLO reply, and
+/// the narration's EXT-KEYWORD no longer matched the list: such a line is refused, by name.
+#[test]
+fn an_attacker_line_holding_a_line_end_is_refused_with_the_field_named() {
+    for attacker in [
+        r#"{"mode":"tamper-ehlo","add":["MAIL FROM:<m@evil.test>\r\n"],"remove":[]}"#,
+        r#"{"mode":"rewrite-starttls","to":"STARTTLS\r\nQUIT"}"#,
+        r#"{"mode":"replace220","reply":"454 no\r\n250 yes"}"#,
+    ] {
+        let s = with_overrides(
+            &find("happy-path").unwrap(),
+            &[("attacker".into(), attacker.into())],
+        )
+        .unwrap();
+        let e = Engine::new(&s).err().expect(attacker).to_string();
+        assert!(e.contains("without CR or LF"), "{e}");
+    }
+}
+
+/// Random sessions: commands appended after STARTTLS that read like STARTTLS itself were not
+/// seen by the audit as appended (the citation of SERVER-DISCARD was refused).
+#[test]
+fn an_injected_line_that_reads_like_the_starttls_before_it_is_still_an_injection() {
+    let (s, t) = run(
+        "starttls-parameter-501",
+        r#"{"mode":"inject-commands","payload":"STARTTLS"}"#,
+    );
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+    assert!(t.steps.iter().any(|s| s.actor == Actor::Attacker));
+}
+
+/// Random sessions: a rewritten STARTTLS that only began with the word (`STARTTLSMAIL …`)
+/// cited CMD-SYNTAX, which is for STARTTLS with a parameter; and a multi-byte character at
+/// its ninth byte must not break the check.
+#[test]
+fn a_rewrite_that_only_begins_with_starttls_is_not_cited_as_a_parameter() {
+    for to in [
+        "STARTTLSMAIL FROM:<m@evil.test>",
+        "STARTTLSé x",
+        "STARTTLS now",
+    ] {
+        let attacker = serde_json::json!({"mode": "rewrite-starttls", "to": to}).to_string();
+        let (s, t) = run("starttls-parameter-501", &attacker);
+        assert_eq!(invariants::check(&s, &t), Vec::<String>::new(), "{to}");
+    }
+}
+
+/// Random sessions: the server was said to run an injected command because the client later
+/// sent the same line itself under TLS (the console's EHLO); only kept plaintext can be the
+/// attacker's.
+#[test]
+fn a_compliant_server_is_not_said_to_run_an_injected_command_the_client_sends_itself() {
+    let s = with_overrides(
+        &find("command-injection-compliant").unwrap(),
+        &[("client.teaching.send_starttls_twice".into(), "true".into())],
+    )
+    .unwrap();
+    let console = [starttls_sim::console::ConsoleEntry {
+        after: 15,
+        input: starttls_sim::console::ConsoleInput::ClientLine("EHLO evil.test".into()),
+    }];
+    let t = starttls_sim::console::simulate(&s, &console).unwrap().trace;
+    assert!(!t.outcome.injected_command_run);
+    let v = Engine::simulate(&find("command-injection-vulnerable").unwrap()).unwrap();
+    assert!(v.outcome.injected_command_run);
+}
