@@ -1,0 +1,110 @@
+//! The client machine fed arbitrary reply bytes in chunks, interleaved with the TLS layer's
+//! `tls_established` and `tls_failed`.
+//!
+//! Input: the first byte chooses the policy (TLS never, when possible, or required; the
+//! teaching toggles); the rest is the server's bytes, where `0xFF` means "the handshake
+//! completed" and `0xFE` "the handshake failed", so a golden transcript's server side is a
+//! seed as it stands.
+//!
+//! Asserted, as far as this side can see:
+//! - CLIENT-DISCARD: no byte received before the handshake is read as a reply after it.
+//! - NO-TLS-TWICE: a compliant client never sends STARTTLS while TLS is active.
+//! - STRIP-DEFENSE: a client that requires TLS never sends MAIL in the clear.
+//! - Buffers stay within `limits`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use starttls_protocol::client::{Client, ClientEvent, ClientPolicy, ClientScript, TlsMode};
+use starttls_protocol::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use starttls_protocol::{Command, TlsSummary};
+
+struct Watch {
+    compliant: bool,
+    required: bool,
+}
+
+fn drain(client: &mut Client, w: &Watch, fresh: bool) {
+    assert!(client.buffered_len() <= INPUT_BUFFER_CAP);
+    assert!(client.pending_events() <= EVENT_QUEUE_CAP);
+    let tls = client.is_tls_active();
+    while let Some(event) = client.poll_event() {
+        match &event {
+            ClientEvent::ReplyReceived { .. } if tls && w.compliant && !fresh => {
+                panic!("CLIENT-DISCARD: a reply read after the handshake from bytes sent before it")
+            }
+            ClientEvent::CommandSent { command, under_tls, .. } => {
+                if w.compliant && *under_tls {
+                    assert_ne!(*command, Command::StartTls, "NO-TLS-TWICE");
+                }
+                if w.required && !*under_tls {
+                    assert!(
+                        !matches!(command, Command::Mail { .. }),
+                        "STRIP-DEFENSE: MAIL in the clear by a client that requires TLS"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(client.take_outgoing().len() <= OUTGOING_CAP);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&cfg, rest)) = data.split_first() else {
+        return;
+    };
+    let mut policy = ClientPolicy::default();
+    policy.tls = match cfg & 3 {
+        0 => TlsMode::Never,
+        1 => TlsMode::Opportunistic,
+        _ => TlsMode::Required,
+    };
+    policy.pipelining = cfg & 0x04 != 0;
+    policy.teaching.keep_pre_tls_knowledge = cfg & 0x08 != 0;
+    policy.teaching.accept_replies_buffered_after_220 = cfg & 0x10 != 0;
+    policy.teaching.send_starttls_twice = cfg & 0x20 != 0;
+    let w = Watch {
+        compliant: cfg & 0x38 == 0,
+        required: policy.tls == TlsMode::Required,
+    };
+    let Ok(mut client) = Client::new(policy, ClientScript::default()) else {
+        return;
+    };
+    drain(&mut client, &w, true);
+    let mut fresh = true;
+    let mut start = 0;
+    for i in 0..=rest.len() {
+        let marker = rest.get(i).copied().filter(|b| *b == 0xFF || *b == 0xFE);
+        if i < rest.len() && marker.is_none() {
+            continue;
+        }
+        let mut input = &rest[start..i];
+        while !input.is_empty() {
+            let n = client.receive(input);
+            if n > 0 {
+                fresh = true;
+            }
+            drain(&mut client, &w, fresh);
+            if n == 0 {
+                break;
+            }
+            input = &input[n..];
+        }
+        match marker {
+            Some(0xFF) => {
+                if client
+                    .tls_established(TlsSummary::verified("mail.example.test"))
+                    .is_ok()
+                {
+                    fresh = false;
+                }
+            }
+            Some(_) => {
+                let _ = client.tls_failed("the fuzzer's handshake failed");
+            }
+            None => {}
+        }
+        drain(&mut client, &w, fresh);
+        start = i + 1;
+    }
+});

@@ -1,0 +1,116 @@
+//! The server machine fed arbitrary byte chunks, interleaved with the TLS layer's
+//! `tls_established` and `tls_failed`.
+//!
+//! Input: the first byte chooses the policy (require TLS, how STARTTLS is offered, the
+//! teaching toggles); the rest is the client's bytes, where `0xFF` means "the handshake
+//! completed" and `0xFE` "the handshake failed". So a golden transcript's client side, with
+//! `0xFF` after its STARTTLS, is a seed as it stands.
+//!
+//! Asserted, as far as this side can see (rule IDs of `rfc3207-rules.md`):
+//! - REQUIRE-530: a compliant server that requires TLS never gives a positive reply to MAIL,
+//!   RCPT, DATA or VRFY before TLS.
+//! - SERVER-DISCARD: no byte received before the handshake is read as a command after it.
+//! - NO-STARTTLS-AFTER: an EHLO reply under TLS does not list STARTTLS.
+//! - Buffers stay within `limits`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use starttls_protocol::command::Verb;
+use starttls_protocol::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use starttls_protocol::server::{Server, ServerEvent, ServerPolicy, StarttlsOffer};
+use starttls_protocol::TlsSummary;
+
+fn policy(cfg: u8) -> ServerPolicy {
+    let mut p = ServerPolicy::default();
+    p.require_tls = cfg & 1 != 0;
+    p.starttls = match (cfg >> 1) & 3 {
+        0 | 1 => StarttlsOffer::Offered,
+        2 => StarttlsOffer::NotOffered,
+        _ => StarttlsOffer::TemporarilyUnavailable,
+    };
+    p.teaching.process_plaintext_after_starttls = cfg & 0x08 != 0;
+    p.teaching.keep_pre_tls_knowledge = cfg & 0x10 != 0;
+    p.teaching.advertise_starttls_after_tls = cfg & 0x20 != 0;
+    p
+}
+
+/// Drains events and output, checking each; `fresh` is false while no byte has been fed
+/// since the handshake completed.
+fn drain(server: &mut Server, compliant: bool, require_tls: bool, advertise_after: bool, fresh: bool) {
+    assert!(server.buffered_len() <= INPUT_BUFFER_CAP);
+    assert!(server.pending_events() <= EVENT_QUEUE_CAP);
+    let tls = server.is_tls_active();
+    while let Some(event) = server.poll_event() {
+        match &event {
+            ServerEvent::CommandReceived { .. } if tls && compliant && !fresh => {
+                panic!("SERVER-DISCARD: a command read after the handshake from bytes sent before it")
+            }
+            ServerEvent::ReplySent { reply, in_reply_to, .. } => {
+                let verb = *in_reply_to;
+                if compliant && require_tls && !tls && reply.code < 400 {
+                    assert!(
+                        !matches!(verb, Some(Verb::Mail | Verb::Rcpt | Verb::Data | Verb::Vrfy)),
+                        "REQUIRE-530: {reply:?} to {verb:?} before TLS"
+                    );
+                }
+                if tls && !advertise_after && verb == Some(Verb::Ehlo) && reply.code == 250 {
+                    assert!(
+                        !reply.lines.iter().skip(1).any(|l| l
+                            .split_whitespace()
+                            .next()
+                            .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))),
+                        "NO-STARTTLS-AFTER: {reply:?}"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(server.take_outgoing().len() <= OUTGOING_CAP);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&cfg, rest)) = data.split_first() else {
+        return;
+    };
+    let p = policy(cfg);
+    let compliant = cfg & 0x38 == 0;
+    let (require_tls, advertise_after) = (p.require_tls, p.teaching.advertise_starttls_after_tls);
+    let Ok(mut server) = Server::new(p) else {
+        return;
+    };
+    drain(&mut server, compliant, require_tls, advertise_after, true);
+    let mut fresh = true;
+    let mut start = 0;
+    for i in 0..=rest.len() {
+        let marker = rest.get(i).copied().filter(|b| *b == 0xFF || *b == 0xFE);
+        if i < rest.len() && marker.is_none() {
+            continue;
+        }
+        let mut input = &rest[start..i];
+        while !input.is_empty() {
+            let n = server.receive(input);
+            if n > 0 {
+                fresh = true;
+            }
+            drain(&mut server, compliant, require_tls, advertise_after, fresh);
+            if n == 0 {
+                break;
+            }
+            input = &input[n..];
+        }
+        match marker {
+            Some(0xFF) => {
+                if server.tls_established(TlsSummary::verified("mail.example.test")).is_ok() {
+                    fresh = false;
+                }
+            }
+            Some(_) => {
+                let _ = server.tls_failed("the fuzzer's handshake failed");
+            }
+            None => {}
+        }
+        drain(&mut server, compliant, require_tls, advertise_after, fresh);
+        start = i + 1;
+    }
+});
