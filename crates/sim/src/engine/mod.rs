@@ -124,8 +124,6 @@ pub struct Engine {
     queue: VecDeque<Flight>,
     /// The plaintext of the flight being delivered (for folding "received" events).
     delivering: Option<(Direction, bool, String)>,
-    injected_commands: Vec<String>,
-    injected_replies: Vec<String>,
     /// How many commands, and replies, the attacker's payload holds.
     injected_counts: (usize, usize),
     /// Commands, and replies, of the payload a vulnerable side has still to read.
@@ -188,34 +186,6 @@ impl Engine {
             ),
             _ => (0, 0),
         };
-        let (injected_commands, injected_replies) = match &scenario.attacker {
-            Attack::InjectCommands { payload } => (split_lines(payload), Vec::new()),
-            Attack::InjectReplies { payload } => (Vec::new(), split_lines(payload)),
-            _ => (Vec::new(), Vec::new()),
-        };
-        // An injected line the client also sends itself (DATA, QUIT) proves nothing when the
-        // server runs it: only the attacker's own lines count.
-        let own: Vec<String> = [
-            "DATA".to_string(),
-            "QUIT".to_string(),
-            "RSET".to_string(),
-            "STARTTLS".to_string(),
-            format!("EHLO {}", scenario.script.ehlo_name),
-            format!("MAIL FROM:<{}>", scenario.script.mail_from),
-        ]
-        .into_iter()
-        .chain(
-            scenario
-                .script
-                .rcpt_to
-                .iter()
-                .map(|r| format!("RCPT TO:<{r}>")),
-        )
-        .collect();
-        let injected_commands = injected_commands
-            .into_iter()
-            .filter(|l| !own.iter().any(|o| o.eq_ignore_ascii_case(l)))
-            .collect();
         Ok(Self {
             scenario: TraceScenario {
                 id: scenario.id.clone(),
@@ -232,8 +202,6 @@ impl Engine {
             peers: Default::default(),
             queue: VecDeque::new(),
             delivering: None,
-            injected_commands,
-            injected_replies,
             injected_counts,
             injected_pending: (0, 0),
             sending_220: false,
