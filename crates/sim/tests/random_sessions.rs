@@ -5,6 +5,8 @@
 //! by proptest and printed. README's test command runs this in release mode (`--ignored`):
 //! a debug build takes minutes for it.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use starttls_sim::console::{ConsoleEntry, ConsoleInput, simulate};
