@@ -2,8 +2,7 @@
 //! policy overrides, attacker and console lines, and each checked against the invariants of
 //! [`starttls_sim::invariants`] (REQUIRE-530, NO-STARTTLS-AFTER, SERVER-DISCARD,
 //! CLIENT-DISCARD), the citation audit, and its JSON round trip. A failing case is shrunk
-//! by proptest and printed. README's test command runs this in release mode (`--ignored`):
-//! a debug build takes minutes for it.
+//! by proptest and printed. The sessions are the same each run (a fixed seed).
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -13,8 +12,14 @@ use starttls_sim::console::{ConsoleEntry, ConsoleInput, simulate};
 use starttls_sim::trace::Direction;
 use starttls_sim::{invariants, scenario};
 
-/// Sessions per run.
-const SESSIONS: u32 = 10_000;
+/// Sessions per run: 10,000 (about 90 s in a debug build, 16 s optimised), or
+/// `RANDOM_SESSIONS` for a longer or a quicker look.
+fn sessions() -> u32 {
+    std::env::var("RANDOM_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
 
 /// Policy fields and values a session may override.
 const OVERRIDES: &[(&str, &[&str])] = &[
@@ -175,7 +180,6 @@ fn session(ids: Vec<String>) -> impl Strategy<Value = Session> {
 }
 
 #[test]
-#[ignore = "10,000 sessions: run in release by README's test command (cargo xtask test)"]
 fn ten_thousand_random_sessions_keep_every_invariant() {
     let ids: Vec<String> = scenario::catalogue()
         .unwrap()
@@ -185,7 +189,7 @@ fn ten_thousand_random_sessions_keep_every_invariant() {
     // The same sessions each run, so that a failure in CI is one anyone can rerun.
     let mut runner = TestRunner::new_with_rng(
         Config {
-            cases: SESSIONS,
+            cases: sessions(),
             failure_persistence: None,
             ..Config::default()
         },
@@ -236,9 +240,8 @@ fn ten_thousand_random_sessions_keep_every_invariant() {
         ran - refused
     );
     result.unwrap();
-    assert!(ran >= SESSIONS);
-    assert!(
-        refused * 10 < ran,
-        "most sessions must be dialogues: {refused} of {ran} refused"
-    );
+    assert!(ran >= sessions());
+    // Most sessions must be dialogues; the others are policies the engine refuses by name
+    // (PUBLIC-NO-REQUIRE, a console line after the client's TLS broke).
+    assert!(refused * 4 < ran, "{refused} of {ran} refused");
 }

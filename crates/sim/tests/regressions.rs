@@ -110,3 +110,37 @@ fn a_compliant_server_is_not_said_to_run_an_injected_command_the_client_sends_it
     let v = Engine::simulate(&find("command-injection-vulnerable").unwrap()).unwrap();
     assert!(v.outcome.injected_command_run);
 }
+
+/// Random sessions: bytes that reached a TLS connection after its peer's close_notify (a
+/// console line typed after the client closed) made the engine loop forever on `read_tls`,
+/// which reads nothing more then. The page would have frozen.
+#[test]
+fn bytes_after_a_close_notify_do_not_make_the_engine_loop() {
+    let s = with_overrides(
+        &find("happy-path").unwrap(),
+        &[
+            (
+                "client.teaching.keep_pre_tls_knowledge".into(),
+                "true".into(),
+            ),
+            (
+                "client.teaching.accept_replies_buffered_after_220".into(),
+                "true".into(),
+            ),
+            ("client.teaching.send_starttls_twice".into(), "true".into()),
+            (
+                "attacker".into(),
+                r#"{"mode":"inject-replies","payload":"\r\n220 go aheadDATA\nSTARTTLS"}"#.into(),
+            ),
+        ],
+    )
+    .unwrap();
+    let console = [starttls_sim::console::ConsoleEntry {
+        after: 22,
+        input: starttls_sim::console::ConsoleInput::ClientLine(
+            "QUIT 250-mail.example.testDATA".into(),
+        ),
+    }];
+    let t = starttls_sim::console::simulate(&s, &console).unwrap().trace;
+    assert!(t.steps.len() < 200, "{} steps", t.steps.len());
+}

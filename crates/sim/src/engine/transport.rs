@@ -462,8 +462,13 @@ pub(super) fn read_records<D>(
 ) -> Option<rustls::Error> {
     let mut rest = bytes;
     while !rest.is_empty() {
-        if let Err(e) = conn.read_tls(&mut rest) {
-            return Some(rustls::Error::General(e.to_string()));
+        match conn.read_tls(&mut rest) {
+            Err(e) => return Some(rustls::Error::General(e.to_string())),
+            // rustls reads nothing more once its peer's close_notify came (its buffer being
+            // full is an error, above): what follows on the wire is not read, as by any TLS
+            // stack. Looping on it would never end.
+            Ok(0) => return None,
+            Ok(_) => {}
         }
         if let Err(e) = conn.process_new_packets() {
             return Some(e);
