@@ -36,12 +36,12 @@
 //! `N passed, M failed, K skipped`; its exit status is 0 when none failed, 1 otherwise.
 
 mod live;
+mod options;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use live::LiveOptions;
-use starttls_lab::{Limits, ServerConfig};
+use options::Options;
+use starttls_lab::ServerConfig;
 use starttls_sim::scenario;
 
 pub const USAGE: &str =
@@ -51,7 +51,7 @@ pub const USAGE: &str =
   starttls-playground lab client --connect HOST:PORT [--scenario ID] [--set key=value ...]
       [--insecure | --ca FILE] [--trace FILE] [--json] [--check]
       [--idle-timeout SECS] [--handshake-timeout SECS]
-  starttls-playground lab proxy --upstream HOST:PORT --attack MODE [--listen ADDR]
+  starttls-playground lab proxy --upstream HOST:PORT --attack MODE [--listen ADDR] [--scenario ID]
       [--set key=value ...] [--traces DIR] [--max-sessions N] [--idle-timeout SECS]
   Each lab command also takes --live [--live-listen ADDR] [--live-lan]
       [--live-origin ORIGIN ...] [--allow-control] [--dist DIR]: it serves the built app and
@@ -102,24 +102,13 @@ async fn bind(listen: String) -> Result<(tokio::net::TcpListener, String), ExitC
     Ok((listener, addr))
 }
 
-fn seconds(value: Option<&String>, what: &str) -> Result<Duration, String> {
-    value
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{what} needs a number of seconds above 0"))
-}
-
 fn server(args: &[String]) -> ExitCode {
     let mut listen = "127.0.0.1:2525".to_string();
-    let mut id = "happy-path".to_string();
-    let mut overrides = Vec::new();
     let mut traces = None;
     let mut maildir = None;
     let mut cert: Option<String> = None;
     let mut key: Option<String> = None;
-    let mut limits = Limits::default();
-    let mut live = LiveOptions::default();
+    let mut o = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -127,17 +116,6 @@ fn server(args: &[String]) -> ExitCode {
                 .next()
                 .map(|v| listen = v.clone())
                 .ok_or("--listen needs ADDR".into()),
-            "--scenario" => it
-                .next()
-                .map(|v| id = v.clone())
-                .ok_or("--scenario needs an id".into()),
-            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
-                Some((k, v)) => {
-                    overrides.push((k.to_string(), v.to_string()));
-                    Ok(())
-                }
-                None => Err("--set needs key=value".into()),
-            },
             "--traces" => it
                 .next()
                 .map(|v| traces = Some(v.into()))
@@ -154,29 +132,18 @@ fn server(args: &[String]) -> ExitCode {
                 .next()
                 .map(|v| key = Some(v.clone()))
                 .ok_or("--key needs a PEM file".into()),
-            "--max-sessions" => it
-                .next()
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .map(|n| limits.max_sessions = n)
-                .ok_or("--max-sessions needs a number above 0".into()),
-            "--idle-timeout" => {
-                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
-            }
-            "--session-timeout" => {
-                seconds(it.next(), "--session-timeout").map(|d| limits.session_timeout = d)
-            }
-            "--handshake-timeout" => {
-                seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
-            }
-            other => live
-                .take(other, &mut it)
-                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
+            other => o.take(other, &mut it),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
     }
+    let Options {
+        id,
+        overrides,
+        limits,
+        live,
+    } = o;
     if let Err(e) = live.check() {
         return crate::usage(&e);
     }
@@ -267,14 +234,11 @@ async fn stop_signal() {
 
 fn client(args: &[String]) -> ExitCode {
     let mut connect = None;
-    let mut id = "happy-path".to_string();
-    let mut overrides = Vec::new();
     let mut trace_file: Option<std::path::PathBuf> = None;
     let mut ca: Option<String> = None;
     let mut json = false;
     let mut check = false;
-    let mut limits = Limits::default();
-    let mut live = LiveOptions::default();
+    let mut o = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -282,20 +246,11 @@ fn client(args: &[String]) -> ExitCode {
                 .next()
                 .map(|v| connect = Some(v.clone()))
                 .ok_or("--connect needs HOST:PORT".into()),
-            "--scenario" => it
-                .next()
-                .map(|v| id = v.clone())
-                .ok_or("--scenario needs an id".into()),
-            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
-                Some((k, v)) => {
-                    overrides.push((k.to_string(), v.to_string()));
-                    Ok(())
-                }
-                None => Err("--set needs key=value".into()),
-            },
             "--insecure" => {
-                overrides.push(("tls.cert_check".into(), "smtp-decides".into()));
-                overrides.push(("client.accept_unauthenticated_tls".into(), "true".into()));
+                o.overrides
+                    .push(("tls.cert_check".into(), "smtp-decides".into()));
+                o.overrides
+                    .push(("client.accept_unauthenticated_tls".into(), "true".into()));
                 Ok(())
             }
             "--ca" => it
@@ -314,20 +269,18 @@ fn client(args: &[String]) -> ExitCode {
                 check = true;
                 Ok(())
             }
-            "--idle-timeout" => {
-                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
-            }
-            "--handshake-timeout" => {
-                seconds(it.next(), "--handshake-timeout").map(|d| limits.handshake_timeout = d)
-            }
-            other => live
-                .take(other, &mut it)
-                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
+            other => o.take(other, &mut it),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
     }
+    let Options {
+        id,
+        overrides,
+        limits,
+        live,
+    } = o;
     if let Err(e) = live.check() {
         return crate::usage(&e);
     }
@@ -469,10 +422,8 @@ fn client(args: &[String]) -> ExitCode {
 fn proxy(args: &[String]) -> ExitCode {
     let mut listen = "127.0.0.1:2526".to_string();
     let mut upstream = None;
-    let mut overrides: Vec<(String, String)> = Vec::new();
     let mut traces = None;
-    let mut limits = Limits::default();
-    let mut live = LiveOptions::default();
+    let mut o = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let r: Result<(), String> = match a.as_str() {
@@ -486,46 +437,34 @@ fn proxy(args: &[String]) -> ExitCode {
                 .ok_or("--upstream needs HOST:PORT".into()),
             "--attack" => match it.next() {
                 Some(m) => {
-                    overrides.insert(0, ("attacker.mode".into(), m.clone()));
+                    o.overrides.insert(0, ("attacker.mode".into(), m.clone()));
                     Ok(())
                 }
                 None => Err("--attack needs a mode".into()),
-            },
-            "--set" => match it.next().and_then(|kv| kv.split_once('=')) {
-                Some((k, v)) => {
-                    overrides.push((k.to_string(), v.to_string()));
-                    Ok(())
-                }
-                None => Err("--set needs key=value".into()),
             },
             "--traces" => it
                 .next()
                 .map(|v| traces = Some(v.into()))
                 .ok_or("--traces needs a directory".into()),
-            "--max-sessions" => it
-                .next()
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .map(|n| limits.max_sessions = n)
-                .ok_or("--max-sessions needs a number above 0".into()),
-            "--idle-timeout" => {
-                seconds(it.next(), "--idle-timeout").map(|d| limits.idle_timeout = d)
-            }
-            other => live
-                .take(other, &mut it)
-                .unwrap_or_else(|| Err(format!("unknown option {other:?}"))),
+            other => o.take(other, &mut it),
         };
         if let Err(e) = r {
             return crate::usage(&e);
         }
     }
+    let Options {
+        id,
+        overrides,
+        limits,
+        live,
+    } = o;
     if let Err(e) = live.check() {
         return crate::usage(&e);
     }
     let Some(upstream) = upstream else {
         return crate::usage("lab proxy needs --upstream HOST:PORT");
     };
-    let scenario = match policy("happy-path", &overrides) {
+    let scenario = match policy(&id, &overrides) {
         Ok(s) => s,
         Err(code) => return code,
     };
