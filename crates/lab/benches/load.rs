@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use starttls_lab::memory::resident_kib;
 use starttls_lab::{Limits, ServerConfig, rfc3339, run_session, serve};
 use starttls_sim::scenario;
 use starttls_sim::trace::{Actor, LabSession};
@@ -16,17 +17,6 @@ const SESSIONS: usize = 400;
 const CONCURRENCY: usize = 32;
 const HELD: usize = 256;
 const BUDGET: Duration = Duration::from_secs(120);
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 async fn one(addr: std::net::SocketAddr, s: &starttls_sim::Scenario) -> bool {
     let Ok(stream) = TcpStream::connect(addr).await else {
@@ -67,7 +57,7 @@ fn main() {
         let config = ServerConfig { scenario: s.clone(), traces: None, maildir: None, limits, live: None };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve(listener, config, async { let _ = stop_rx.await; }, |_| {}));
-        let rss_before = rss_kib();
+        let rss_before = resident_kib();
 
         // Sessions a second: SESSIONS full deliveries under TLS 1.3, CONCURRENCY at a time.
         let started = Instant::now();
@@ -104,7 +94,7 @@ fn main() {
         println!(
             "load: {} sessions held at once; resident memory {} KiB (was {} KiB before the load)",
             held.len(),
-            rss_kib(),
+            resident_kib(),
             rss_before
         );
         drop(held);

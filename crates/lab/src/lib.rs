@@ -13,6 +13,7 @@ pub mod accept;
 pub mod check;
 pub mod limits;
 pub mod live;
+pub mod memory;
 pub mod proxy;
 pub mod report;
 pub mod server;

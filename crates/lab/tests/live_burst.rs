@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::StreamExt;
+use starttls_lab::memory::resident_kib;
 use starttls_sim::live::{KEPT_SESSIONS, LabMessage};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -20,7 +21,7 @@ async fn a_burst_of_1000_sessions_keeps_the_lab_bounded_and_drops_a_page_that_ne
     let r = start("happy-path", false, false).await;
     // A page that connects and then reads nothing.
     let mut stalled = open(&ws_url(&r.url), Some(&origin(&r))).await.unwrap();
-    let before = rss_kib();
+    let before = resident_kib();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..1000 {
         let smtp = r.smtp;
@@ -37,7 +38,7 @@ async fn a_burst_of_1000_sessions_keeps_the_lab_bounded_and_drops_a_page_that_ne
         }
     }
     while tasks.join_next().await.is_some() {}
-    let after = rss_kib();
+    let after = resident_kib();
     assert_eq!(r.hub.kept_sessions(), KEPT_SESSIONS);
     eprintln!("burst: RSS {before} KiB before, {after} KiB after 1000 sessions");
     assert!(

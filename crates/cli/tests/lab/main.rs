@@ -222,7 +222,16 @@ fn lab_traces(printed: &str, expected: usize) -> Vec<Trace> {
         .and_then(|(_, d)| d.strip_suffix(']'))
         .map(PathBuf::from)
         .unwrap();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("traces"))
+    let traces = read_traces(&dir.join("traces"), expected);
+    for t in &traces {
+        assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
+    }
+    traces
+}
+
+/// The traces in `dir`, one per session, in the order the sessions began.
+fn read_traces(dir: &std::path::Path, expected: usize) -> Vec<Trace> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
@@ -232,8 +241,5 @@ fn lab_traces(printed: &str, expected: usize) -> Vec<Trace> {
         .map(|p| Trace::from_json(&std::fs::read_to_string(p).unwrap()).unwrap())
         .collect();
     assert_eq!(traces.len(), expected);
-    for t in &traces {
-        assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
-    }
     traces
 }

@@ -170,17 +170,7 @@ fn swaks_through(proxy: &Proxy, extra: &[&str]) -> Output {
 
 /// The proxy's traces, one per session, in the order the sessions began.
 fn proxy_traces(proxy: &Proxy, expected: usize) -> Vec<Trace> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&proxy.3)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    paths.sort();
-    let traces: Vec<Trace> = paths
-        .iter()
-        .map(|p| Trace::from_json(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    assert_eq!(traces.len(), expected);
-    traces
+    read_traces(&proxy.3, expected)
 }
 
 /// The attacker's steps in a proxy trace.

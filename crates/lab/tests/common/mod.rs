@@ -159,15 +159,3 @@ pub async fn deliver(smtp: std::net::SocketAddr) {
 pub fn origin(r: &Running) -> String {
     format!("http://127.0.0.1:{}", r.live.port())
 }
-
-/// The resident memory of this process.
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
