@@ -36,6 +36,23 @@ function run(cmd, args, input) {
   });
 }
 
+/** Reads the lab's lines up to the page's URL, printed on a line of its own. */
+async function readUrl(lines) {
+  for (let i = 0; i < 4; i++) {
+    const line = (await lines.next()).value ?? "";
+    if (/^http:\/\/\S+$/.test(line)) return line;
+  }
+  return undefined;
+}
+
+/** A plain `lab server` (no live view) on a free port, for a proxy or a client to reach. */
+async function startUpstream() {
+  const child = spawn(process.env.LAB_BIN, ["lab", "server", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const port = Number(((await lines.next()).value ?? "").match(/127\.0\.0\.1:(\d+)/)[1]);
+  return { port, child };
+}
+
 /**
  * Starts `lab <mode> --live` with `args`; resolves to { smtpPort, url, livePort, child, lines }
  * once it printed the page's URL on a line of its own.
@@ -48,11 +65,7 @@ async function startLive(mode, args, livePort = 0) {
   const first = (await lines.next()).value ?? "";
   const m = first.match(/^lab (?:server|proxy) listening on 127\.0\.0\.1:(\d+) /);
   assert.ok(m, `first line: ${first}`);
-  let url;
-  for (let i = 0; i < 4 && !url; i++) {
-    const line = (await lines.next()).value ?? "";
-    if (/^http:\/\/\S+$/.test(line)) url = line;
-  }
+  const url = await readUrl(lines);
   assert.ok(url, "the lab prints the page's URL on a line of its own");
   return { smtpPort: Number(m[1]), url, livePort: Number(new URL(url).port), child, lines };
 }
@@ -167,9 +180,7 @@ test("swaks and smtplib sessions appear live; each steps through its discard mom
 });
 
 test("the proxy stripping STARTTLS: the session appears live, in the clear, with the attacker's interception", async () => {
-  const upstream = spawn(process.env.LAB_BIN, ["lab", "server", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const upLines = createInterface({ input: upstream.stdout })[Symbol.asyncIterator]();
-  const upPort = Number(((await upLines.next()).value ?? "").match(/127\.0\.0\.1:(\d+)/)[1]);
+  const { port: upPort, child: upstream } = await startUpstream();
   const lab = await startLive("proxy", ["--upstream", `127.0.0.1:${upPort}`, "--attack", "strip-starttls"]);
   const page = await openPage(browser, lab.url);
   try {
@@ -302,17 +313,11 @@ test("with --allow-control the page's policy panel switches the lab to TLS requi
 });
 
 test("lab client --live: a one-off run against a lab server is drawn live, the real peer being the server", async () => {
-  const upstream = spawn(process.env.LAB_BIN, ["lab", "server", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const upLines = createInterface({ input: upstream.stdout })[Symbol.asyncIterator]();
-  const upPort = Number(((await upLines.next()).value ?? "").match(/127\.0\.0\.1:(\d+)/)[1]);
+  const { port: upPort, child: upstream } = await startUpstream();
   const bin = process.env.LAB_BIN;
   const child = spawn(bin, ["lab", "client", "--connect", `127.0.0.1:${upPort}`, "--live", "--live-listen", "127.0.0.1:0", "--dist", distDir], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  let url;
-  for (let i = 0; i < 4 && !url; i++) {
-    const line = (await lines.next()).value ?? "";
-    if (/^http:\/\/\S+$/.test(line)) url = line;
-  }
+  const url = await readUrl(lines);
   assert.ok(url, "the lab client prints the page's URL");
   (async () => { for await (const _ of lines); })();
   const page = await openPage(browser, url);
