@@ -13,8 +13,12 @@
 //! - Buffers stay within `limits`.
 #![no_main]
 
+mod chunks;
+
 use libfuzzer_sys::fuzz_target;
-use starttls_protocol::client::{Client, ClientEvent, ClientPolicy, ClientScript, TlsMode};
+use starttls_protocol::client::{
+    Client, ClientEvent, ClientPolicy, ClientScript, ClientTeaching, TlsMode,
+};
 use starttls_protocol::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
 use starttls_protocol::{Command, TlsSummary};
 
@@ -32,7 +36,9 @@ fn drain(client: &mut Client, w: &Watch, fresh: bool) {
             ClientEvent::ReplyReceived { .. } if tls && w.compliant && !fresh => {
                 panic!("CLIENT-DISCARD: a reply read after the handshake from bytes sent before it")
             }
-            ClientEvent::CommandSent { command, under_tls, .. } => {
+            ClientEvent::CommandSent {
+                command, under_tls, ..
+            } => {
                 if w.compliant && *under_tls {
                     assert_ne!(*command, Command::StartTls, "NO-TLS-TWICE");
                 }
@@ -53,16 +59,20 @@ fuzz_target!(|data: &[u8]| {
     let Some((&cfg, rest)) = data.split_first() else {
         return;
     };
-    let mut policy = ClientPolicy::default();
-    policy.tls = match cfg & 3 {
-        0 => TlsMode::Never,
-        1 => TlsMode::Opportunistic,
-        _ => TlsMode::Required,
+    let policy = ClientPolicy {
+        tls: match cfg & 3 {
+            0 => TlsMode::Never,
+            1 => TlsMode::Opportunistic,
+            _ => TlsMode::Required,
+        },
+        pipelining: cfg & 0x04 != 0,
+        teaching: ClientTeaching {
+            keep_pre_tls_knowledge: cfg & 0x08 != 0,
+            accept_replies_buffered_after_220: cfg & 0x10 != 0,
+            send_starttls_twice: cfg & 0x20 != 0,
+        },
+        ..ClientPolicy::default()
     };
-    policy.pipelining = cfg & 0x04 != 0;
-    policy.teaching.keep_pre_tls_knowledge = cfg & 0x08 != 0;
-    policy.teaching.accept_replies_buffered_after_220 = cfg & 0x10 != 0;
-    policy.teaching.send_starttls_twice = cfg & 0x20 != 0;
     let w = Watch {
         compliant: cfg & 0x38 == 0,
         required: policy.tls == TlsMode::Required,
@@ -72,39 +82,32 @@ fuzz_target!(|data: &[u8]| {
     };
     drain(&mut client, &w, true);
     let mut fresh = true;
-    let mut start = 0;
-    for i in 0..=rest.len() {
-        let marker = rest.get(i).copied().filter(|b| *b == 0xFF || *b == 0xFE);
-        if i < rest.len() && marker.is_none() {
-            continue;
+    chunks::split(rest, |piece| match piece {
+        chunks::Piece::Bytes(mut input) => {
+            while !input.is_empty() {
+                let n = client.receive(input);
+                if n > 0 {
+                    fresh = true;
+                }
+                drain(&mut client, &w, fresh);
+                if n == 0 {
+                    break;
+                }
+                input = &input[n..];
+            }
         }
-        let mut input = &rest[start..i];
-        while !input.is_empty() {
-            let n = client.receive(input);
-            if n > 0 {
-                fresh = true;
+        chunks::Piece::Established => {
+            if client
+                .tls_established(TlsSummary::verified("mail.example.test"))
+                .is_ok()
+            {
+                fresh = false;
             }
             drain(&mut client, &w, fresh);
-            if n == 0 {
-                break;
-            }
-            input = &input[n..];
         }
-        match marker {
-            Some(0xFF) => {
-                if client
-                    .tls_established(TlsSummary::verified("mail.example.test"))
-                    .is_ok()
-                {
-                    fresh = false;
-                }
-            }
-            Some(_) => {
-                let _ = client.tls_failed("the fuzzer's handshake failed");
-            }
-            None => {}
+        chunks::Piece::Failed => {
+            let _ = client.tls_failed("the fuzzer's handshake failed");
+            drain(&mut client, &w, fresh);
         }
-        drain(&mut client, &w, fresh);
-        start = i + 1;
-    }
+    });
 });

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         let line = parsed.value.to_line();
         match parse_command(line.as_bytes()) {
             Ok(Status::Complete(again)) => {
-                assert_eq!(again.value, parsed.value, "{line:?} parses to another command");
+                assert_eq!(
+                    again.value, parsed.value,
+                    "{line:?} parses to another command"
+                );
                 assert_eq!(again.consumed, line.len());
             }
             other => panic!("the printed command {line:?} does not parse: {other:?}"),

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         let bytes = parsed.value.to_bytes();
         match parse_reply(&bytes) {
             Ok(Status::Complete(again)) => {
-                assert_eq!(again.value, parsed.value, "{bytes:?} parses to another reply");
+                assert_eq!(
+                    again.value, parsed.value,
+                    "{bytes:?} parses to another reply"
+                );
                 assert_eq!(again.consumed, bytes.len());
             }
             other => panic!("the printed reply {bytes:?} does not parse: {other:?}"),

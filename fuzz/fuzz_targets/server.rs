@@ -14,42 +14,60 @@
 //! - Buffers stay within `limits`.
 #![no_main]
 
+mod chunks;
+
 use libfuzzer_sys::fuzz_target;
+use starttls_protocol::TlsSummary;
 use starttls_protocol::command::Verb;
 use starttls_protocol::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
-use starttls_protocol::server::{Server, ServerEvent, ServerPolicy, StarttlsOffer};
-use starttls_protocol::TlsSummary;
+use starttls_protocol::server::{Server, ServerEvent, ServerPolicy, ServerTeaching, StarttlsOffer};
 
 fn policy(cfg: u8) -> ServerPolicy {
-    let mut p = ServerPolicy::default();
-    p.require_tls = cfg & 1 != 0;
-    p.starttls = match (cfg >> 1) & 3 {
-        0 | 1 => StarttlsOffer::Offered,
-        2 => StarttlsOffer::NotOffered,
-        _ => StarttlsOffer::TemporarilyUnavailable,
-    };
-    p.teaching.process_plaintext_after_starttls = cfg & 0x08 != 0;
-    p.teaching.keep_pre_tls_knowledge = cfg & 0x10 != 0;
-    p.teaching.advertise_starttls_after_tls = cfg & 0x20 != 0;
-    p
+    ServerPolicy {
+        require_tls: cfg & 1 != 0,
+        starttls: match (cfg >> 1) & 3 {
+            0 | 1 => StarttlsOffer::Offered,
+            2 => StarttlsOffer::NotOffered,
+            _ => StarttlsOffer::TemporarilyUnavailable,
+        },
+        teaching: ServerTeaching {
+            process_plaintext_after_starttls: cfg & 0x08 != 0,
+            keep_pre_tls_knowledge: cfg & 0x10 != 0,
+            advertise_starttls_after_tls: cfg & 0x20 != 0,
+        },
+        ..ServerPolicy::default()
+    }
 }
 
 /// Drains events and output, checking each; `fresh` is false while no byte has been fed
 /// since the handshake completed.
-fn drain(server: &mut Server, compliant: bool, require_tls: bool, advertise_after: bool, fresh: bool) {
+fn drain(
+    server: &mut Server,
+    compliant: bool,
+    require_tls: bool,
+    advertise_after: bool,
+    fresh: bool,
+) {
     assert!(server.buffered_len() <= INPUT_BUFFER_CAP);
     assert!(server.pending_events() <= EVENT_QUEUE_CAP);
     let tls = server.is_tls_active();
     while let Some(event) = server.poll_event() {
         match &event {
             ServerEvent::CommandReceived { .. } if tls && compliant && !fresh => {
-                panic!("SERVER-DISCARD: a command read after the handshake from bytes sent before it")
+                panic!(
+                    "SERVER-DISCARD: a command read after the handshake from bytes sent before it"
+                )
             }
-            ServerEvent::ReplySent { reply, in_reply_to, .. } => {
+            ServerEvent::ReplySent {
+                reply, in_reply_to, ..
+            } => {
                 let verb = *in_reply_to;
                 if compliant && require_tls && !tls && reply.code < 400 {
                     assert!(
-                        !matches!(verb, Some(Verb::Mail | Verb::Rcpt | Verb::Data | Verb::Vrfy)),
+                        !matches!(
+                            verb,
+                            Some(Verb::Mail | Verb::Rcpt | Verb::Data | Verb::Vrfy)
+                        ),
                         "REQUIRE-530: {reply:?} to {verb:?} before TLS"
                     );
                 }
@@ -81,36 +99,32 @@ fuzz_target!(|data: &[u8]| {
     };
     drain(&mut server, compliant, require_tls, advertise_after, true);
     let mut fresh = true;
-    let mut start = 0;
-    for i in 0..=rest.len() {
-        let marker = rest.get(i).copied().filter(|b| *b == 0xFF || *b == 0xFE);
-        if i < rest.len() && marker.is_none() {
-            continue;
+    chunks::split(rest, |piece| match piece {
+        chunks::Piece::Bytes(mut input) => {
+            while !input.is_empty() {
+                let n = server.receive(input);
+                if n > 0 {
+                    fresh = true;
+                }
+                drain(&mut server, compliant, require_tls, advertise_after, fresh);
+                if n == 0 {
+                    break;
+                }
+                input = &input[n..];
+            }
         }
-        let mut input = &rest[start..i];
-        while !input.is_empty() {
-            let n = server.receive(input);
-            if n > 0 {
-                fresh = true;
+        chunks::Piece::Established => {
+            if server
+                .tls_established(TlsSummary::verified("mail.example.test"))
+                .is_ok()
+            {
+                fresh = false;
             }
             drain(&mut server, compliant, require_tls, advertise_after, fresh);
-            if n == 0 {
-                break;
-            }
-            input = &input[n..];
         }
-        match marker {
-            Some(0xFF) => {
-                if server.tls_established(TlsSummary::verified("mail.example.test")).is_ok() {
-                    fresh = false;
-                }
-            }
-            Some(_) => {
-                let _ = server.tls_failed("the fuzzer's handshake failed");
-            }
-            None => {}
+        chunks::Piece::Failed => {
+            let _ = server.tls_failed("the fuzzer's handshake failed");
+            drain(&mut server, compliant, require_tls, advertise_after, fresh);
         }
-        drain(&mut server, compliant, require_tls, advertise_after, fresh);
-        start = i + 1;
-    }
+    });
 });
