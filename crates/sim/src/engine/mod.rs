@@ -47,6 +47,11 @@ use steps::NewStep;
 /// runaway console session), with a note in the trace.
 pub const MAX_STEPS: usize = 5_000;
 
+/// The bytes of a real peer's flights a lab trace keeps: 1 MiB. Past it, each flight is a
+/// step that says how many bytes came and that they were not kept; the machine still reads
+/// them. So a peer sending without end (a 10 MB line) cannot make the lab hold it all.
+pub const REMOTE_BYTES_KEPT: usize = 1024 * 1024;
+
 /// One of the two machines, as an index into the engine's per-side bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
@@ -144,6 +149,8 @@ pub struct Engine {
     /// The real peer's flight being delivered: its step, and the commands or replies and
     /// plaintext the local machine read from it.
     remote_flight: Option<remote::RemoteFlight>,
+    /// Bytes of the real peer's flights the trace has kept (see [`REMOTE_BYTES_KEPT`]).
+    remote_kept: usize,
     /// The caller's clock, in milliseconds since the session began (lab sessions only).
     now_ms: Option<u64>,
     lab: Option<crate::trace::LabSession>,
@@ -213,6 +220,7 @@ impl Engine {
             outbox: Default::default(),
             proxy: None,
             remote_flight: None,
+            remote_kept: 0,
             injection_watch: Default::default(),
             now_ms: None,
             lab: None,

@@ -130,23 +130,38 @@ impl Engine {
             && records
                 .iter()
                 .any(|r| r.view == crate::wire::RecordView::Encrypted);
-        let flight = narrate::flight(
-            actor,
-            direction,
-            &wire,
-            plaintext.as_deref(),
-            records,
-            items,
-            messages,
-        );
-        self.push(
-            NewStep::new(actor, flight.kind, flight.text)
-                .technical(flight.technical)
-                .direction(direction)
-                .tls(tls)
-                .bytes(wire.clone())
-                .detail(Detail::Wire(Box::new(flight.view))),
-        );
+        // A real peer may send without end (a 10 MB line): past its budget, the trace keeps
+        // what the flight carried but not its bytes, and says so.
+        let from_remote = self.remote == Some(side);
+        if from_remote && self.remote_kept + wire.len() > super::REMOTE_BYTES_KEPT {
+            let text = narrate::flight_not_kept(actor, wire.len(), super::REMOTE_BYTES_KEPT);
+            self.push(
+                NewStep::new(actor, StepKind::Bytes, text)
+                    .direction(direction)
+                    .tls(tls),
+            );
+        } else {
+            if from_remote {
+                self.remote_kept += wire.len();
+            }
+            let flight = narrate::flight(
+                actor,
+                direction,
+                &wire,
+                plaintext.as_deref(),
+                records,
+                items,
+                messages,
+            );
+            self.push(
+                NewStep::new(actor, flight.kind, flight.text)
+                    .technical(flight.technical)
+                    .direction(direction)
+                    .tls(tls)
+                    .bytes(wire.clone())
+                    .detail(Detail::Wire(Box::new(flight.view))),
+            );
+        }
         let wire = self.attack(direction, wire, conn_tls);
         self.queue.push_back(Flight {
             direction,

@@ -174,14 +174,14 @@ pub fn flight(
             }
         }
     } else if what.is_empty() {
-        format!("The {who} sends {} bytes: {}", wire.len(), escape(wire))
+        format!("The {who} sends {} bytes: {}", wire.len(), quote(wire))
     } else {
         format!("The {who} sends {what}.")
     };
     let attacker_reads = if tls_records {
         format!("{} ({} bytes in all)", observer(&records), wire.len())
     } else {
-        format!("everything, in the clear: {}", escape(wire))
+        format!("everything, in the clear: {}", quote(wire))
     };
     let technical = tls_records.then(|| {
         format!(

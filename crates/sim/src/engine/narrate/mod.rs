@@ -17,6 +17,29 @@ pub fn escape(bytes: &[u8]) -> String {
     escape_bytes(bytes)
 }
 
+/// A real peer's flight past the trace's budget (`REMOTE_BYTES_KEPT`).
+pub fn flight_not_kept(actor: Actor, len: usize, budget: usize) -> String {
+    format!(
+        "The {} sends {len} more bytes. The trace does not keep them: it keeps the first {} KiB a real peer sends.",
+        side(actor),
+        budget / 1024
+    )
+}
+
+/// The most bytes a sentence quotes; the rest is counted, not shown (the wire view has them).
+pub const QUOTE_MAX: usize = 512;
+
+/// Bytes as [`escape`] writes them, at most [`QUOTE_MAX`] of them.
+pub fn quote(bytes: &[u8]) -> String {
+    if bytes.len() <= QUOTE_MAX {
+        return escape(bytes);
+    }
+    format!(
+        "{}… (the first {QUOTE_MAX} bytes)",
+        escape(&bytes[..QUOTE_MAX])
+    )
+}
+
 fn side(actor: Actor) -> &'static str {
     match actor {
         Actor::Client => "client",
