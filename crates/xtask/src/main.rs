@@ -5,11 +5,14 @@
 //!   stopping at the first failure.
 //! - `cargo xtask lab -- ARGS`: install what is missing, build the app, then run
 //!   `starttls-playground lab ARGS` (with `--live`, it serves that build).
+//! - `cargo xtask fuzz [TARGET] [--seconds N] [--fast] [-- ARGS]`: a fuzzing
+//!   campaign (installs cargo-fuzz if missing); `cargo xtask fuzz-seeds` rewrites the seeds.
 //! - `cargo xtask setup`: only install what is missing (both commands call it).
 //! - `cargo xtask sizes`: print the size table of `dist/`.
 //! - `cargo xtask pki`: regenerate the test PKI in `crates/sim/pki/`.
 #![forbid(unsafe_code)]
 
+mod fuzz;
 mod pipeline;
 mod pki;
 mod sizes;
@@ -34,11 +37,13 @@ pub fn root() -> PathBuf {
         .expect("the xtask crate lives inside the workspace")
 }
 
-const USAGE: &str = "usage: cargo xtask <serve|test|lab|setup|sizes|pki>
+const USAGE: &str = "usage: cargo xtask <serve|test|lab|fuzz|fuzz-seeds|setup|sizes|pki>
 
   serve   install what is missing, then trunk serve on http://127.0.0.1:8080
   lab     build the app, then run the lab: cargo xtask lab -- server --live [...]
   test    install what is missing, then run every check and test
+  fuzz    a fuzzing campaign: cargo xtask fuzz [TARGET] [--seconds N] [--fast] [-- ARGS]
+  fuzz-seeds  write fuzz/seeds/ again from the golden transcripts and RFC examples
   setup   only install what is missing (idempotent)
   sizes   print raw and gzip sizes of the files in dist/
   pki     regenerate the simulation's test PKI (crates/sim/pki/)";
@@ -56,6 +61,10 @@ fn main() -> ExitCode {
                 .collect();
             pipeline::lab(&env, &rest)
         }),
+        Some("fuzz") => {
+            tools::setup(tools::Purpose::Fuzz).and_then(|env| fuzz::campaign(&env, &args[1..]))
+        }
+        Some("fuzz-seeds") => tools::setup(tools::Purpose::Fuzz).and_then(|env| fuzz::seeds(&env)),
         Some("setup") => tools::setup(tools::Purpose::Test).map(|_| ()),
         Some("sizes") => sizes::report(&root().join("dist")).map(|_| ()),
         Some("pki") => pki::generate(&root().join("crates/sim/pki")),

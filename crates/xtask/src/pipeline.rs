@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::tools::{Env, describe, run, say};
-use crate::{Result, SERVE_ADDRESS, SERVE_PORT, root, sizes};
+use crate::{Result, SERVE_ADDRESS, SERVE_PORT, fuzz, root, sizes};
 
 /// The crates that build for `wasm32-unknown-unknown`.
 const WASM_CRATES: [&str; 3] = ["starttls-protocol", "starttls-sim", "starttls-web"];
@@ -100,7 +100,7 @@ fn run_counted(cmd: &mut Command, tally: &mut Tally) -> Result {
 }
 
 fn step(n: usize, name: &str) {
-    println!("\n==== step {n}/7: {name} ====");
+    println!("\n==== step {n}/8: {name} ====");
 }
 
 /// The whole test pipeline, in the order README gives; stops at the first failure.
@@ -144,6 +144,14 @@ pub fn test(env: &Env) -> Result {
 
     step(
         4,
+        "fuzz smoke pass (cargo-fuzz, libFuzzer: a few seconds of each target from its seeds)",
+    );
+    let targets = fuzz::smoke(env)?;
+    println!("fuzz smoke: {targets} targets passed, 0 failed");
+    tally.passed += targets;
+
+    step(
+        5,
         "wasm tests in headless Chromium (wasm-bindgen-test-runner)",
     );
     run_counted(
@@ -162,7 +170,7 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(5, "trunk build --release");
+    step(6, "trunk build --release");
     run(Command::new("trunk")
         .env("CARGO_TARGET_DIR", &env.target_dir)
         .args(["build", "--release"])
@@ -170,7 +178,7 @@ pub fn test(env: &Env) -> Result {
         .env("PATH", &env.path))?;
 
     step(
-        6,
+        7,
         "end-to-end tests (node --test, Chromium, dist/ on 127.0.0.1)",
     );
     let tests_dir = root.join("web/e2e/tests");
@@ -195,7 +203,7 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(7, "size report");
+    step(8, "size report");
     sizes::report(&root.join("dist"))?;
 
     say(&format!(

@@ -20,6 +20,8 @@ pub enum Purpose {
     Serve,
     /// `cargo xtask test`.
     Test,
+    /// `cargo xtask fuzz`: cargo-fuzz only (which `crate::fuzz` installs), no web tools.
+    Fuzz,
 }
 
 /// The environment the later steps run in: `PATH` with cargo's bin and the npm tools first.
@@ -233,6 +235,14 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         home_cargo_bin().display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let target_dir = target_dir();
+    if purpose == Purpose::Fuzz {
+        return Ok(Env {
+            path,
+            wasm_bindgen: locked_wasm_bindgen()?,
+            target_dir,
+        });
+    }
     ensure_wasm_target()?;
     let mut debs = vec!["clang", "gzip"];
     if purpose == Purpose::Test {
@@ -277,7 +287,6 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         .args(["fetch", "--quiet"])
         .current_dir(&root)
         .env("PATH", &path))?;
-    let target_dir = target_dir();
     say(&format!("cargo target directory: {}", target_dir.display()));
     Ok(Env {
         path,
