@@ -63,6 +63,20 @@ fn a_query_round_trips() {
     assert_eq!(percent_decode(&percent_encode("é & = ?")), "é & = ?");
 }
 
+/// Found by the browser's random queries: a repeated parameter dropped its earlier value
+/// without a word. The later one wins, and the notice names both; `set` and `panels` add up.
+#[wasm_bindgen_test]
+fn a_repeated_parameter_is_named_with_both_values() {
+    let p = parse_query(
+        "?scenario=no-dkat&scenario=tls-required-530&set=a.b=1&set=c.d=2&panels=wire&panels=states",
+    );
+    assert_eq!(p.query.scenario.as_deref(), Some("tls-required-530"));
+    assert_eq!(p.notices.len(), 1, "{:?}", p.notices);
+    assert!(p.notices[0].contains("no-dkat") && p.notices[0].contains("tls-required-530"));
+    assert_eq!(p.query.overrides.len(), 2);
+    assert!(p.query.view.wire && p.query.view.states);
+}
+
 #[wasm_bindgen_test]
 fn junk_queries_give_notices_that_name_what_was_wrong() {
     let p = parse_query("?step=abc&set=nokey&embed=maybe&panels=wire,foo&colour=red&scenario=");

@@ -133,6 +133,9 @@ pub fn parse_query(search: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let notices = &mut parsed.notices;
     let q = &mut parsed.query;
+    // Each parameter but `set` (one per override) and `panels` (which add up) is taken once; a repeat replaces the
+    // earlier value, and the notice names both.
+    let mut seen: Vec<(String, String)> = Vec::new();
     for pair in search.trim_start_matches('?').split('&') {
         if pair.is_empty() {
             continue;
@@ -140,6 +143,19 @@ pub fn parse_query(search: &str) -> Parsed {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(raw_key);
         let value = percent_decode(raw_value);
+        if key != "set" && key != "panels" {
+            if let Some((_, earlier)) = seen.iter().find(|(k, _)| *k == key) {
+                notices.push(format!(
+                    "The parameter {} is given more than once: {}={} is replaced by the later {}={}.",
+                    shown(&key),
+                    shown(&key),
+                    shown(earlier),
+                    shown(&key),
+                    shown(&value)
+                ));
+            }
+            seen.push((key.clone(), value.clone()));
+        }
         match key.as_str() {
             "scenario" => {
                 if value.trim().is_empty() {
