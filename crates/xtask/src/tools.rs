@@ -253,6 +253,9 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         // certificate for the lab server.
         debs.extend([
             "swaks",
+            // swaks's TLS (--tls) needs Net::SSLeay, which it only recommends, and packages
+            // are installed without their recommendations.
+            "libnet-ssleay-perl",
             "msmtp",
             "python3",
             "python3-aiosmtpd",
