@@ -19,7 +19,9 @@ mod chunks;
 use libfuzzer_sys::fuzz_target;
 use starttls_protocol::TlsSummary;
 use starttls_protocol::command::Verb;
-use starttls_protocol::limits::{EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP};
+use starttls_protocol::limits::{
+    EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP, REPLY_LINE_MAX, REPLY_LINES_MAX,
+};
 use starttls_protocol::server::{Server, ServerEvent, ServerPolicy, ServerTeaching, StarttlsOffer};
 
 fn policy(cfg: u8) -> ServerPolicy {
@@ -84,7 +86,12 @@ fn drain(
             _ => {}
         }
     }
-    assert!(server.take_outgoing().len() <= OUTGOING_CAP);
+    // The documented bound (`limits`): OUTGOING_CAP, plus one reply (or command line).
+    let out = server.take_outgoing().len();
+    assert!(
+        out <= OUTGOING_CAP + REPLY_LINES_MAX * (REPLY_LINE_MAX + 2),
+        "{out} bytes outgoing"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -135,9 +135,12 @@ pub fn rules(attack: &Attack) -> Vec<starttls_protocol::rules::RuleId> {
             let mut v = vec![R::StripDefense];
             // STARTTLS with a parameter (`STARTTLS x`) is a syntax error (501); another
             // word that merely begins with STARTTLS is another command.
+            // Compared as bytes: the text may hold any character, and a slice of a `str`
+            // inside one would panic.
             let parameter = to
+                .as_bytes()
                 .get(..9)
-                .is_some_and(|w| w[..8].eq_ignore_ascii_case("STARTTLS") && w.ends_with(' '));
+                .is_some_and(|w| w[..8].eq_ignore_ascii_case(b"STARTTLS") && w[8] == b' ');
             if parameter {
                 v.insert(0, R::CmdSyntax);
             }
@@ -286,9 +289,11 @@ pub(crate) fn after_starttls(
     append: Option<&str>,
 ) -> Option<Vec<u8>> {
     let all = lines(flight);
+    // The command line as the server reads it: CRLF-terminated (RFC 5321 §2.3.8; a
+    // "STARTTLS" ended by a bare LF is no command, and nothing follows it to inject after).
     let at = all
         .iter()
-        .position(|l| trim_crlf(l).eq_ignore_ascii_case(b"STARTTLS"))?;
+        .position(|l| l.ends_with(b"\r\n") && trim_crlf(l).eq_ignore_ascii_case(b"STARTTLS"))?;
     let mut out = Vec::new();
     for (i, l) in all.iter().enumerate() {
         if i == at {

@@ -172,6 +172,26 @@ impl<'a> Citation<'a> {
         }) || self.step.client.state == ClientStateId::AwaitStarttls && !self.step.tls
     }
 
+    /// Whether a cleartext 250 reply the server sent before this step lists STARTTLS. A real
+    /// server's flight (a lab session) holds replies the client has not matched to a command
+    /// yet (`in_reply_to` is unknown), and a server may send its EHLO reply before the EHLO.
+    fn earlier_cleartext_250_lists_starttls(&self) -> bool {
+        self.trace.steps[..self.step.index]
+            .iter()
+            .filter(|s| !s.tls && s.actor == Actor::Server)
+            .any(|s| match &s.detail {
+                Detail::Wire(v) => v.smtp.iter().any(|i| match i {
+                    SmtpItem::Reply {
+                        reply,
+                        in_reply_to: Some(Verb::Ehlo) | None,
+                        ..
+                    } => reply.code == 250 && ehlo_lists_starttls(reply),
+                    _ => false,
+                }),
+                _ => false,
+            })
+    }
+
     /// The cleartext EHLO reply lines the server sent before this step.
     fn earlier_cleartext_ehlo(&self) -> Option<&'a [String]> {
         self.trace.steps[..self.step.index]
@@ -215,7 +235,7 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
             reply.is_some_and(|(r, v)| {
                 r.code == 250 && v == Some(Verb::Ehlo) && !c.step.tls && ehlo_lists_starttls(r)
             }) || (ct == Some(CT::EhloAccepted(Next::Starttls))
-                && c.client_knows_starttls_in_clear())
+                && (c.client_knows_starttls_in_clear() || c.earlier_cleartext_250_lists_starttls()))
         }
         R::CmdSyntax => {
             reply_to(501, Verb::StartTls)
@@ -401,21 +421,28 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
                 || ct == Some(CT::Data354)
                 || st == Some(ST::EndOfData)
         }
-        R::Esc2034 => reply.is_some_and(|(r, v)| {
-            let greeting = r.code == 220 && v.is_none();
-            r.enhanced
-                .is_some_and(|e| u16::from(e.class) == r.code / 100)
-                && matches!(r.code / 100, 2 | 4 | 5)
-                && !matches!(v, Some(Verb::Ehlo | Verb::Helo))
-                && !greeting
-        }),
+        R::Esc2034 => reply.is_some_and(|(r, v)| esc2034_applies(r, v)),
     }
+}
+
+/// Whether ESC-2034 (RFC 2034's enhanced status code) applies to `reply`, read as the answer
+/// to `in_reply_to`: a 2xx, 4xx or 5xx whose code's class matches its first digit, and not
+/// the greeting or the reply to EHLO or HELO.
+fn esc2034_applies(r: &Reply, v: Option<Verb>) -> bool {
+    let greeting = r.code == 220 && v.is_none();
+    r.enhanced
+        .is_some_and(|e| u16::from(e.class) == r.code / 100)
+        && matches!(r.code / 100, 2 | 4 | 5)
+        && !matches!(v, Some(Verb::Ehlo | Verb::Helo))
+        && !greeting
 }
 
 /// Citations a reply must carry: each is a finding when missing.
 fn must_cite(reply: &Reply, in_reply_to: Option<Verb>, tls: bool) -> Vec<RuleId> {
     let mut out = Vec::new();
-    if reply.enhanced.is_some() {
+    // Required exactly where it may be cited: a reply read as the greeting, or as the answer
+    // to EHLO, carries no enhanced code by RFC 2034, whatever its text holds.
+    if esc2034_applies(reply, in_reply_to) {
         out.push(RuleId::Esc2034);
     }
     if reply.code == 530 {
@@ -533,6 +560,14 @@ pub fn audit(trace: &Trace) -> Vec<Finding> {
             }
         };
         check(&mut out, None, &step.rules);
+        // A real peer's replies (a lab session) are its own: the audit checks the rules the
+        // trace cites on them, but requires none, since no machine of the playground sent
+        // them. In a proxy session both peers are real.
+        let from_real_peer = match trace.lab.as_ref().map(|l| l.remote) {
+            Some(Actor::Wire) => true,
+            Some(remote) => remote == step.actor,
+            None => false,
+        };
         if let Detail::Wire(view) = &step.detail {
             for item in &view.smtp {
                 check(&mut out, Some(item), item.rules());
@@ -541,6 +576,7 @@ pub fn audit(trace: &Trace) -> Vec<Finding> {
                     in_reply_to,
                     rules,
                 } = item
+                    && !from_real_peer
                 {
                     for need in must_cite(reply, *in_reply_to, step.tls) {
                         if !rules.contains(&need) {

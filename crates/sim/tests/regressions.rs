@@ -199,3 +199,76 @@ fn a_peer_sending_without_end_does_not_grow_the_trace_without_end() {
     assert!(t.to_json().len() < 8 * REMOTE_BYTES_KEPT);
     assert_eq!(audit::audit(&t), vec![]);
 }
+
+/// Fuzzing (lab_session, from its seeds): a real server that sends its greeting, its EHLO
+/// reply and its 220 to STARTTLS in one flight, before the client asked, made the audit
+/// contradict itself. It required ESC-2034 on a 220 that the client could only read as a
+/// greeting (where RFC 2034 does not apply, and the audit refuses the citation), and it
+/// refused EXT-KEYWORD on the client's decision because the client's knowledge snapshot was
+/// taken before its learnt step. The audit now requires ESC-2034 only where it allows it,
+/// and takes EXT-KEYWORD from the cleartext EHLO reply the client had received. Then it
+/// required ESC-2034 on a real server's `221 2.0.0` read as a greeting: a real peer's replies
+/// are its own, and the audit requires no citation on them (it still checks those given).
+#[test]
+fn a_server_that_sends_every_reply_at_once_gets_a_consistent_audit() {
+    let s = find("happy-path").unwrap();
+    let mut engine = Engine::with_remote(&s, Actor::Server).unwrap();
+    engine.run().unwrap();
+    engine
+        .receive_remote(
+            b"220 mail.example.test ESMTP ready\r\n250-mail.example.test at your service\r\n\
+              250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n\
+              220 2.0.0 Ready to start TLS\r\n",
+        )
+        .unwrap();
+    let t = engine.trace();
+    assert_eq!(audit::audit(&t), vec![]);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+    let mut engine = Engine::with_remote(&s, Actor::Server).unwrap();
+    engine.set_lab(starttls_sim::trace::LabSession {
+        remote: Actor::Server,
+        peer: "127.0.0.2:25".into(),
+        local: "127.0.0.1:2525".into(),
+        started: "2026-12-02T00:00:00Z".into(),
+        software: None,
+    });
+    engine.run().unwrap();
+    engine
+        .receive_remote(b"221 2.0.0 mail.example.test closing connection\r\n")
+        .unwrap();
+    assert_eq!(audit::audit(&engine.trace()), vec![]);
+}
+
+/// Fuzzing (lab_session): a real client sent `STARTTLS` ended by a bare LF. The attacker took
+/// it for the STARTTLS command and appended its commands after it, and the audit (rightly)
+/// refused SERVER-DISCARD and PIPELINE-LAST there: a line ended by a bare LF is no command
+/// (RFC 5321 §2.3.8). The attacker now finds STARTTLS as the server does, CRLF-terminated.
+#[test]
+fn starttls_ended_by_a_bare_lf_is_no_anchor_for_injected_commands() {
+    let s = find("command-injection-compliant").unwrap();
+    let mut engine = Engine::with_remote(&s, Actor::Client).unwrap();
+    engine.run().unwrap();
+    engine
+        .receive_remote(b"EHLO client.example.org\r\nSTARTTLS\nE\r")
+        .unwrap();
+    let t = engine.trace();
+    assert!(t.steps.iter().all(|st| st.actor != Actor::Attacker));
+    assert_eq!(audit::audit(&t), vec![]);
+}
+
+/// Fuzzing (engine): a rewrite-starttls attacker whose text held a multi-byte character
+/// across byte 8 panicked the engine (a `str` sliced inside a character): regression 5's fix
+/// had kept one slice. The check compares bytes now.
+#[test]
+fn a_rewritten_starttls_with_a_multi_byte_character_at_byte_8_does_not_panic() {
+    for to in [
+        "mmmmmm\u{ecf0}x",
+        "STARTTL\u{e9}x",
+        "STARTTLS\u{e9}",
+        "STARTTLS é",
+    ] {
+        let attacker = serde_json::json!({"mode": "rewrite-starttls", "to": to}).to_string();
+        let (_, t) = run("happy-path", &attacker);
+        assert!(!t.steps.is_empty(), "{to}");
+    }
+}
