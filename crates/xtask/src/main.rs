@@ -7,6 +7,8 @@
 //!   `starttls-playground lab ARGS` (with `--live`, it serves that build).
 //! - `cargo xtask fuzz [TARGET] [--seconds N] [--fast] [-- ARGS]`: a fuzzing
 //!   campaign (installs cargo-fuzz if missing); `cargo xtask fuzz-seeds` rewrites the seeds.
+//! - `cargo xtask build`: the app as it ships, into `dist/` (relative URLs, no inline
+//!   script, precompressed `.gz` and `.br`); the test command and the Pages workflow run it.
 //! - `cargo xtask setup`: only install what is missing (both commands call it).
 //! - `cargo xtask sizes`: print the size table of `dist/`.
 //! - `cargo xtask pki`: regenerate the test PKI in `crates/sim/pki/`.
@@ -15,6 +17,7 @@
 mod fuzz;
 mod pipeline;
 mod pki;
+mod ship;
 mod sizes;
 mod tools;
 
@@ -37,9 +40,10 @@ pub fn root() -> PathBuf {
         .expect("the xtask crate lives inside the workspace")
 }
 
-const USAGE: &str = "usage: cargo xtask <serve|test|lab|fuzz|fuzz-seeds|setup|sizes|pki>
+const USAGE: &str = "usage: cargo xtask <serve|build|test|lab|fuzz|fuzz-seeds|setup|sizes|pki>
 
   serve   install what is missing, then trunk serve on http://127.0.0.1:8080
+  build   the app as it ships, into dist/ (relative URLs, no inline script, .gz and .br)
   lab     build the app, then run the lab: cargo xtask lab -- server --live [...]
   test    install what is missing, then run every check and test
   fuzz    a fuzzing campaign: cargo xtask fuzz [TARGET] [--seconds N] [--fast] [-- ARGS]
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
             tools::setup(tools::Purpose::Fuzz).and_then(|env| fuzz::campaign(&env, &args[1..]))
         }
         Some("fuzz-seeds") => tools::setup(tools::Purpose::Fuzz).and_then(|env| fuzz::seeds(&env)),
+        Some("build") => tools::setup(tools::Purpose::Serve).and_then(|env| ship::build(&env)),
         Some("setup") => tools::setup(tools::Purpose::Test).map(|_| ()),
         Some("sizes") => sizes::report(&root().join("dist")).map(|_| ()),
         Some("pki") => pki::generate(&root().join("crates/sim/pki")),

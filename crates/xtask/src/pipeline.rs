@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::tools::{Env, describe, run, say};
-use crate::{Result, SERVE_ADDRESS, SERVE_PORT, fuzz, root, sizes};
+use crate::{Result, SERVE_ADDRESS, SERVE_PORT, fuzz, root, ship, sizes};
 
 /// The crates that build for `wasm32-unknown-unknown`.
 const WASM_CRATES: [&str; 3] = ["starttls-protocol", "starttls-sim", "starttls-web"];
@@ -37,12 +37,7 @@ pub fn serve(env: &Env) -> Result {
 /// `starttls-playground lab ARGS` on a fresh release build of the app: with `--live`, the lab
 /// serves `dist/` (README's one command for the live view).
 pub fn lab(env: &Env, args: &[String]) -> Result {
-    say("trunk build --release (the app the live view serves)");
-    run(Command::new("trunk")
-        .env("CARGO_TARGET_DIR", &env.target_dir)
-        .args(["build", "--release"])
-        .current_dir(root())
-        .env("PATH", &env.path))?;
+    ship::build(env)?;
     let mut lab = cargo(env);
     lab.args(["run", "--release", "-q", "-p", "starttls-cli", "--", "lab"])
         .args(args);
@@ -170,12 +165,11 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(6, "trunk build --release");
-    run(Command::new("trunk")
-        .env("CARGO_TARGET_DIR", &env.target_dir)
-        .args(["build", "--release"])
-        .current_dir(&root)
-        .env("PATH", &env.path))?;
+    step(
+        6,
+        "trunk build --release --public-url ./, the boot script moved out, precompressed",
+    );
+    ship::build(env)?;
 
     step(
         7,
@@ -203,8 +197,9 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(8, "size report");
-    sizes::report(&root.join("dist"))?;
+    step(8, "size report and budget");
+    let rows = sizes::report(&root.join("dist"))?;
+    sizes::check_budget(&rows)?;
 
     say(&format!(
         "all steps passed in {:.0} s (wasm-bindgen {})",

@@ -1,0 +1,107 @@
+//! The shipped build: `trunk build --release --public-url ./`, then two passes over `dist/`.
+//!
+//! - The boot script trunk writes inline (`<script type="module">import init …</script>`)
+//!   moves to a file of its own, `boot-<hash>.js`, so that the page runs under a strict
+//!   Content-Security-Policy with no `'unsafe-inline'` (trunk has no option for it yet:
+//!   trunk-rs/trunk#288).
+//! - Every text asset and the wasm get `.gz` and `.br` siblings, for hosts that serve
+//!   precompressed files.
+//!
+//! `--public-url ./` makes every URL in `index.html` relative, so `dist/` works from any
+//! sub-path of a site. A plain `trunk serve` still works as before, for development.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::tools::{Env, run, say};
+use crate::{Result, root};
+
+/// Builds the app into `dist/` as it ships.
+pub fn build(env: &Env) -> Result {
+    say("trunk build --release --public-url ./ (the app as it ships)");
+    run(Command::new("trunk")
+        .env("CARGO_TARGET_DIR", &env.target_dir)
+        .args(["build", "--release", "--public-url", "./"])
+        .current_dir(root())
+        .env("PATH", &env.path))?;
+    let dist = root().join("dist");
+    externalise_boot(&dist)?;
+    precompress(&dist)
+}
+
+/// A stable 64-bit FNV-1a hash, as hex: names the boot file after its content.
+fn fnv(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Moves the inline module script of `dist/index.html` into `boot-<hash>.js`.
+pub fn externalise_boot(dist: &Path) -> Result {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)?;
+    const OPEN: &str = "<script type=\"module\">";
+    let Some(start) = html.find(OPEN) else {
+        return Err("dist/index.html has no inline module script (did trunk change?)".into());
+    };
+    let body_start = start + OPEN.len();
+    let Some(len) = html[body_start..].find("</script>") else {
+        return Err("dist/index.html: the inline module script is not closed".into());
+    };
+    let script = html[body_start..body_start + len].trim();
+    let name = format!("boot-{}.js", fnv(script.as_bytes()));
+    std::fs::write(dist.join(&name), format!("{script}\n"))?;
+    let tag = format!("<script type=\"module\" src=\"./{name}\"></script>");
+    let out = format!(
+        "{}{tag}{}",
+        &html[..start],
+        &html[body_start + len + "</script>".len()..]
+    );
+    if out.contains("<script>") || out.contains(OPEN) {
+        return Err("dist/index.html still has an inline script".into());
+    }
+    std::fs::write(&index, out)?;
+    say(&format!("boot script moved out of index.html into {name}"));
+    Ok(())
+}
+
+/// The files that get precompressed siblings.
+pub fn compressible(name: &str) -> bool {
+    [".wasm", ".js", ".css", ".html", ".svg"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
+/// Writes `F.gz` (gzip, level 9) and `F.br` (brotli, quality 11) next to each compressible
+/// file of `dist/`.
+pub fn precompress(dist: &Path) -> Result {
+    use std::io::Write as _;
+    let mut n = 0;
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if !path.is_file() || !compressible(&name) {
+            continue;
+        }
+        let data = std::fs::read(&path)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&data)?;
+        std::fs::write(dist.join(format!("{name}.gz")), gz.finish()?)?;
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 64 * 1024, 11, 22);
+            w.write_all(&data)?;
+        }
+        std::fs::write(dist.join(format!("{name}.br")), br)?;
+        n += 1;
+    }
+    say(&format!("precompressed {n} files (.gz, .br)"));
+    Ok(())
+}
