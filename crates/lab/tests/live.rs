@@ -171,3 +171,39 @@ async fn a_page_of_another_schema_version_is_closed_with_the_reason() {
         closed.reason
     );
 }
+
+/// The page the lab serves runs under the strict policy of docs/publishing.md, with the live
+/// socket's address allowed by name in `connect-src`.
+#[tokio::test]
+async fn the_page_is_served_with_a_strict_policy_that_names_the_live_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start("happy-path", false, false).await;
+    let mut s = tokio::net::TcpStream::connect(r.live).await.unwrap();
+    s.write_all(
+        format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            r.live
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).await.unwrap();
+    let csp = response
+        .lines()
+        .find_map(|l| l.strip_prefix("content-security-policy: "))
+        .unwrap_or_else(|| panic!("no policy in {response}"));
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!(
+            "connect-src 'self' ws://127.0.0.1:{}",
+            r.live.port()
+        )),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+}

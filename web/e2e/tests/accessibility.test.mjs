@@ -12,7 +12,9 @@ const axePath = require.resolve("axe-core/axe.min.js");
 useApp();
 
 async function audit(query, ready, options = {}) {
-  const page = await openPage(browser, `${server.url}${query}`, options);
+  // axe is injected as a script tag, which the page's strict policy refuses: the audit runs
+  // with the policy bypassed (deploy.test.mjs checks the policy itself).
+  const page = await openPage(browser, `${server.url}${query}`, { ...options, bypassCSP: true });
   await page.waitForFunction(ready, null, { timeout: 30_000 });
   // Every id is unique (compare mode shows two diagrams and two explanations).
   const duplicates = await page.evaluate(() => {

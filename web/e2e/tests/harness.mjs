@@ -23,20 +23,47 @@ const TYPES = {
 export const distDir = path.resolve(process.env.DIST_DIR ?? "../../dist");
 export const screenshotDir = path.resolve(process.env.SCREENSHOT_DIR ?? "../../target/screenshots");
 
-/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
-export async function serveDist(root = distDir) {
+/** The sub-path the suite serves dist/ under, as a documentation site would. */
+export const SUB_PATH = "/some/sub/path/";
+
+/** The strict policy a documentation site might send (issue 14); the app must run under it. */
+export const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
+
+/**
+ * Serves `root` on 127.0.0.1 at a free port, under `prefix`; resolves to { url, close }.
+ * The app's page is sent with the strict Content-Security-Policy above. A file with a
+ * precompressed sibling (`F.br`, `F.gz`) is sent compressed when the request accepts it,
+ * as a static host that serves precompressed assets does.
+ */
+export async function serveDist(root = distDir, { prefix = SUB_PATH, csp = CSP } = {}) {
   await fs.access(path.join(root, "index.html"));
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
-    let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+    if (!url.pathname.startsWith(prefix)) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not under the sub-path");
+      return;
+    }
+    let file = path.normalize(path.join(root, decodeURIComponent(url.pathname.slice(prefix.length))));
     if (!file.startsWith(root)) {
       res.writeHead(403).end();
       return;
     }
     try {
       if ((await fs.stat(file)).isDirectory()) file = path.join(file, "index.html");
-      const body = await fs.readFile(file);
-      res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+      const headers = { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" };
+      if (path.basename(file) === "index.html" && csp) headers["content-security-policy"] = csp;
+      const accepts = req.headers["accept-encoding"] ?? "";
+      let body;
+      for (const [enc, ext] of [["br", ".br"], ["gzip", ".gz"]]) {
+        if (body || !accepts.includes(enc)) continue;
+        try {
+          body = await fs.readFile(file + ext);
+          headers["content-encoding"] = enc;
+        } catch {}
+      }
+      body ??= await fs.readFile(file);
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
@@ -44,7 +71,7 @@ export async function serveDist(root = distDir) {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Launches Debian's Chromium headless, as root-safe and network-quiet as this machine needs. */
@@ -64,9 +91,19 @@ export async function launchBrowser() {
   });
 }
 
-/** Opens a page that records console errors and uncaught exceptions in `page.errors`. */
+/**
+ * Opens a page that records console errors and uncaught exceptions in `page.errors`, and
+ * Content-Security-Policy violations in `window.__cspViolations` (Chromium also reports
+ * each one as a console error, so a test asserting no errors asserts no violations).
+ */
 export async function openPage(browser, url, options = {}) {
   const context = await browser.newContext(options);
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   const page = await context.newPage();
   page.errors = [];
   page.on("console", (msg) => {

@@ -359,13 +359,17 @@ async function fakeLab(schemaVersion) {
 
 test("a lab of another schema version is refused with a clear message, and the page stops trying", async () => {
   const fake = await fakeLab(999);
-  const { server } = await import("./harness.mjs");
-  const page = await openPage(browser, `${server.url}?live=${encodeURIComponent(`ws://127.0.0.1:${fake.port}/live`)}`);
+  // The page is not the lab's, so its policy names the lab's socket (docs/publishing.md).
+  const { serveDist, CSP } = await import("./harness.mjs");
+  const ws = `ws://127.0.0.1:${fake.port}`;
+  const site = await serveDist(undefined, { csp: CSP.replace("connect-src 'self'", `connect-src 'self' ${ws}`) });
+  const page = await openPage(browser, `${site.url}?live=${encodeURIComponent(`${ws}/live`)}`);
   try {
     await waitState(page, "closed");
     assert.match(await byId(page, "live-status").textContent(), /schema version 999.*reads version \d+/);
   } finally {
     await page.context().close();
     await fake.close();
+    await site.close();
   }
 });

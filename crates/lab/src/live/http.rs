@@ -31,6 +31,7 @@ use starttls_sim::live::{
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::{LiveHub, random_hex, to_json};
 
@@ -60,6 +61,8 @@ pub struct Live {
     listener: TcpListener,
     gate: Arc<Gate>,
     dist: PathBuf,
+    /// The Content-Security-Policy sent with every response.
+    csp: String,
     /// The page's URL, to print on a line of its own.
     pub url: String,
 }
@@ -121,7 +124,14 @@ impl Live {
             None => format!("ws://{host}:{port}/live"),
         };
         let url = format!("http://{host}:{port}/?live={}", encode(&ws));
+        // The strict policy the page runs under (docs/publishing.md), with the live socket
+        // allowed by name.
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self' ws://{host}:{port}"
+        );
         Ok(Live {
+            csp,
             listener,
             gate: Arc::new(Gate {
                 hub,
@@ -142,7 +152,16 @@ impl Live {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let app = Router::new()
             .route("/live", get(upgrade))
-            .fallback_service(ServeDir::new(&self.dist))
+            .fallback_service(
+                ServeDir::new(&self.dist)
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_str(&self.csp)
+                    .unwrap_or(header::HeaderValue::from_static("default-src 'self'")),
+            ))
             .with_state(self.gate);
         // Each step is a small message: send it at once, not after Nagle's wait.
         let listener = self.listener.tap_io(|tcp| {

@@ -340,8 +340,7 @@ pub fn draw(props: &DiagramProps, layout: &Rc<Layout>, current_row: usize) -> Ht
     html! {
         <svg data-testid="diagram" class={classes!("diagram", props.large.then_some("large"))} role="group"
             aria-label={format!("Sequence diagram of {} steps; step {current_row} is highlighted", visible.len())}
-            viewBox={format!("0 0 {WIDTH} {height}")} width="100%"
-            style={format!("aspect-ratio: {WIDTH} / {height}")}>
+            viewBox={format!("0 0 {WIDTH} {height}")} width="100%">
             { for bracket }
             <g class="lanes" aria-hidden="true">
                 <text class="lane-title" x={CLIENT_X.to_string()} y="20" text-anchor="middle">{ "Client" }</text>
