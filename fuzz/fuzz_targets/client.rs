@@ -20,7 +20,8 @@ use starttls_protocol::client::{
     Client, ClientEvent, ClientPolicy, ClientScript, ClientTeaching, TlsMode,
 };
 use starttls_protocol::limits::{
-    EVENT_QUEUE_CAP, INPUT_BUFFER_CAP, OUTGOING_CAP, REPLY_LINE_MAX, REPLY_LINES_MAX,
+    EVENT_QUEUE_CAP, EVENT_STEP_MAX, INPUT_BUFFER_CAP, OUTGOING_CAP, REPLY_LINE_MAX,
+    REPLY_LINES_MAX,
 };
 use starttls_protocol::{Command, TlsSummary};
 
@@ -31,7 +32,8 @@ struct Watch {
 
 fn drain(client: &mut Client, w: &Watch, fresh: bool) {
     assert!(client.buffered_len() <= INPUT_BUFFER_CAP);
-    assert!(client.pending_events() <= EVENT_QUEUE_CAP);
+    // The documented bound (`limits::EVENT_STEP_MAX`): the step in progress completes.
+    assert!(client.pending_events() <= EVENT_QUEUE_CAP + EVENT_STEP_MAX);
     let tls = client.is_tls_active();
     while let Some(event) = client.poll_event() {
         match &event {

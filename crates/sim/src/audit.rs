@@ -529,6 +529,45 @@ fn peer_text(trace: &Trace) -> String {
     text
 }
 
+/// `text` without the double-quoted segments that quote what a peer sent (`invalid EHLO
+/// keyword "["`): the marks inside are the peer's. A quoted segment of the narration's own
+/// (a Debug string of a value no peer sent) stays, and its marks are checked.
+fn without_quoted_peer_text(text: &str, peer: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        // The closing quote: the next one not escaped by a backslash.
+        let mut close = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    close = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(close) = close else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inner = &after[..close];
+        let plain = inner.replace("\\\"", "\"").replace("\\\\", "\\");
+        if !(peer.contains(inner) || peer.contains(plain.as_str())) {
+            out.push('"');
+            out.push_str(inner);
+            out.push('"');
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Checks every citation, every required citation, the table, and the wording of a trace.
 pub fn audit(trace: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -614,8 +653,9 @@ pub fn audit(trace: &Trace) -> Vec<Finding> {
                 what: "a discard that cites no discard rule".into(),
             });
         }
+        let own_words = without_quoted_peer_text(&step.text, &quoted);
         for word in &jargon {
-            if step.text.contains(word.as_str()) {
+            if own_words.contains(word.as_str()) {
                 out.push(Finding {
                     step: step.index,
                     rule: None,

@@ -272,3 +272,25 @@ fn a_rewritten_starttls_with_a_multi_byte_character_at_byte_8_does_not_panic() {
         assert!(!t.steps.is_empty(), "{to}");
     }
 }
+
+/// Fuzzing (engine): an injected EHLO reply with the keyword `[` made the client say
+/// `malformed reply: invalid EHLO keyword "["`, and the audit took the quoted `["` for Debug
+/// output. Quoted text a peer sent is the peer's; the narration's own marks still fail.
+#[test]
+fn a_quoted_peer_keyword_that_looks_like_debug_output_is_not_flagged() {
+    let (s, t) = run(
+        "response-injection-vulnerable",
+        r#"{"mode":"inject-replies","payload":"250-mail.example.test\r\n250 [\r\n"}"#,
+    );
+    assert!(
+        t.steps.iter().any(|st| st.text.contains(r#""[""#)),
+        "the keyword is quoted"
+    );
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+    let mut bad = t.clone();
+    bad.steps[0].text.push_str(r#" ["Zq9 unsent"]"#);
+    assert!(
+        !audit::audit(&bad).is_empty(),
+        "a Debug list no peer sent is still flagged"
+    );
+}
