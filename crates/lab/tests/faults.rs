@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use starttls_lab::memory::resident_kib;
+use starttls_lab::memory::{peak_kib, resident_kib};
 use starttls_lab::proxy::{ProxyConfig, serve_proxy};
 use starttls_lab::{Limits, ServerConfig, SessionReport, Summary, rfc3339, run_session, serve};
 use starttls_protocol::client::ClientOutcome;
@@ -58,9 +58,8 @@ async fn start(limits: Limits) -> Lab {
     }
 }
 
-/// The lab's client delivers one message to `addr`; returns how long that took.
-async fn deliver(addr: std::net::SocketAddr) -> Duration {
-    let started = Instant::now();
+/// One session of the lab's client (happy-path) against the server at `addr`.
+async fn client_session(addr: std::net::SocketAddr) -> starttls_lab::Finished {
     let stream = TcpStream::connect(addr).await.unwrap();
     let lab = LabSession {
         remote: Actor::Server,
@@ -70,9 +69,15 @@ async fn deliver(addr: std::net::SocketAddr) -> Duration {
         software: None,
     };
     let s = scenario::find("happy-path").unwrap();
-    let done = tokio::time::timeout(BOUND, run_session(stream, &s, lab, Limits::default(), None))
+    tokio::time::timeout(BOUND, run_session(stream, &s, lab, Limits::default(), None))
         .await
-        .expect("a normal delivery finishes");
+        .expect("a lab client session finishes")
+}
+
+/// The lab's client delivers one message to `addr`; returns how long that took.
+async fn deliver(addr: std::net::SocketAddr) -> Duration {
+    let started = Instant::now();
+    let done = client_session(addr).await;
     assert!(
         matches!(
             done.trace.outcome.client,
@@ -165,17 +170,6 @@ struct Figure {
     outcome: String,
     recover: Duration,
     rss_kib: u64,
-}
-
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,21 +373,7 @@ async fn after_every_fault_the_server_serves_the_next_client_within_bounded_memo
         },
         |_| {},
     ));
-    let stream = TcpStream::connect(proxy_addr).await.unwrap();
-    let session = LabSession {
-        remote: Actor::Server,
-        peer: proxy_addr.to_string(),
-        local: String::new(),
-        started: rfc3339(SystemTime::now()),
-        software: None,
-    };
-    let s = scenario::find("happy-path").unwrap();
-    let flipped = tokio::time::timeout(
-        BOUND,
-        run_session(stream, &s, session, Limits::default(), None),
-    )
-    .await
-    .unwrap();
+    let flipped = client_session(proxy_addr).await;
     assert!(
         !matches!(
             flipped.trace.outcome.client,

@@ -5,6 +5,14 @@ use starttls_sim::scenario::{find, with_overrides};
 use starttls_sim::trace::Actor;
 use starttls_sim::{Engine, audit, invariants};
 
+/// An engine whose `remote` side is a real peer, past its first steps.
+fn remote(id: &str, side: Actor) -> (starttls_sim::Scenario, Engine) {
+    let s = find(id).unwrap();
+    let mut engine = Engine::with_remote(&s, side).unwrap();
+    engine.run().unwrap();
+    (s, engine)
+}
+
 fn run(id: &str, attacker: &str) -> (starttls_sim::Scenario, starttls_sim::trace::Trace) {
     let s = with_overrides(&find(id).unwrap(), &[("attacker".into(), attacker.into())]).unwrap();
     let t = Engine::simulate(&s).unwrap();
@@ -150,9 +158,7 @@ fn bytes_after_a_close_notify_do_not_make_the_engine_loop() {
 /// wording check now skips marks the peers put on the wire; the narration's own still fail.
 #[test]
 fn a_peer_byte_that_looks_like_debug_output_is_quoted_not_flagged() {
-    let s = find("second-starttls-postfix").unwrap();
-    let mut engine = Engine::with_remote(&s, Actor::Client).unwrap();
-    engine.run().unwrap();
+    let (s, mut engine) = remote("second-starttls-postfix", Actor::Client);
     engine.receive_remote(b"}\xCF").unwrap();
     let t = engine.trace();
     assert!(t.steps.iter().any(|st| st.text.contains(" }")));
@@ -171,9 +177,7 @@ fn a_peer_byte_that_looks_like_debug_output_is_quoted_not_flagged() {
 #[test]
 fn a_peer_sending_without_end_does_not_grow_the_trace_without_end() {
     use starttls_sim::engine::REMOTE_BYTES_KEPT;
-    let s = find("happy-path").unwrap();
-    let mut engine = Engine::with_remote(&s, Actor::Client).unwrap();
-    engine.run().unwrap();
+    let (_, mut engine) = remote("happy-path", Actor::Client);
     let chunk = vec![b'A'; 16 * 1024];
     for _ in 0..(4 * 1024 * 1024 / chunk.len()) {
         engine.receive_remote(&chunk).unwrap();
@@ -211,9 +215,7 @@ fn a_peer_sending_without_end_does_not_grow_the_trace_without_end() {
 /// are its own, and the audit requires no citation on them (it still checks those given).
 #[test]
 fn a_server_that_sends_every_reply_at_once_gets_a_consistent_audit() {
-    let s = find("happy-path").unwrap();
-    let mut engine = Engine::with_remote(&s, Actor::Server).unwrap();
-    engine.run().unwrap();
+    let (s, mut engine) = remote("happy-path", Actor::Server);
     engine
         .receive_remote(
             b"220 mail.example.test ESMTP ready\r\n250-mail.example.test at your service\r\n\
@@ -245,9 +247,7 @@ fn a_server_that_sends_every_reply_at_once_gets_a_consistent_audit() {
 /// (RFC 5321 §2.3.8). The attacker now finds STARTTLS as the server does, CRLF-terminated.
 #[test]
 fn starttls_ended_by_a_bare_lf_is_no_anchor_for_injected_commands() {
-    let s = find("command-injection-compliant").unwrap();
-    let mut engine = Engine::with_remote(&s, Actor::Client).unwrap();
-    engine.run().unwrap();
+    let (_, mut engine) = remote("command-injection-compliant", Actor::Client);
     engine
         .receive_remote(b"EHLO client.example.org\r\nSTARTTLS\nE\r")
         .unwrap();

@@ -37,34 +37,12 @@ const SMOKE_SECONDS: u32 = 3;
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 fn ensure_cargo_fuzz(env: &Env) -> Result {
-    let found = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .env("PATH", &env.path)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    match found {
-        Some(v) if v.ends_with(CARGO_FUZZ_VERSION) => {
-            say(&format!("cargo-fuzz {CARGO_FUZZ_VERSION} present"));
-            Ok(())
-        }
-        found => {
-            say(&format!(
-                "installing cargo-fuzz {CARGO_FUZZ_VERSION} (found: {}); this compiles from crates.io once",
-                found.as_deref().unwrap_or("none")
-            ));
-            run(Command::new("cargo")
-                .args([
-                    "install",
-                    "--locked",
-                    "cargo-fuzz",
-                    "--version",
-                    CARGO_FUZZ_VERSION,
-                ])
-                .env("PATH", &env.path))
-        }
-    }
+    crate::tools::ensure_cargo_tool(
+        &env.path,
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        &["--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
+    )
 }
 
 /// How a campaign or the smoke pass builds the targets.

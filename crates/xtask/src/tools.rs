@@ -176,7 +176,7 @@ pub fn locked_wasm_bindgen() -> Result<String> {
     Err("Cargo.lock has no wasm-bindgen entry".into())
 }
 
-fn ensure_cargo_tool(path: &str, bin: &str, want: &str, install: &[&str]) -> Result {
+pub fn ensure_cargo_tool(path: &str, bin: &str, want: &str, install: &[&str]) -> Result {
     match version_of(path, bin, &["--version"]) {
         Some(v) if v.split_whitespace().nth(1) == Some(want) => {
             say(&format!("{bin} {want} present"));
