@@ -30,14 +30,24 @@ struct Watch {
     required: bool,
 }
 
+/// Drains events and output, checking each, until nothing is left: taking the outgoing
+/// bytes resumes processing of input already taken, which may queue more events.
 fn drain(client: &mut Client, w: &Watch, fresh: bool) {
+    loop {
+        drain_once(client, w, fresh);
+        if client.pending_events() == 0 {
+            return;
+        }
+    }
+}
+
+fn drain_once(client: &mut Client, w: &Watch, fresh: bool) {
     assert!(client.buffered_len() <= INPUT_BUFFER_CAP);
     // The documented bound (`limits::EVENT_STEP_MAX`): the step in progress completes.
     assert!(client.pending_events() <= EVENT_QUEUE_CAP + EVENT_STEP_MAX);
-    let tls = client.is_tls_active();
     while let Some(event) = client.poll_event() {
         match &event {
-            ClientEvent::ReplyReceived { .. } if tls && w.compliant && !fresh => {
+            ClientEvent::ReplyReceived { under_tls, .. } if *under_tls && w.compliant && !fresh => {
                 panic!("CLIENT-DISCARD: a reply read after the handshake from bytes sent before it")
             }
             ClientEvent::CommandSent {

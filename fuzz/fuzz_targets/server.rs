@@ -42,9 +42,25 @@ fn policy(cfg: u8) -> ServerPolicy {
     }
 }
 
-/// Drains events and output, checking each; `fresh` is false while no byte has been fed
-/// since the handshake completed.
+/// Drains events and output, checking each, until nothing is left: taking the outgoing
+/// bytes resumes processing of input already taken, which may queue more events. `fresh` is
+/// false while no byte has been fed since the handshake completed.
 fn drain(
+    server: &mut Server,
+    compliant: bool,
+    require_tls: bool,
+    advertise_after: bool,
+    fresh: bool,
+) {
+    loop {
+        drain_once(server, compliant, require_tls, advertise_after, fresh);
+        if server.pending_events() == 0 {
+            return;
+        }
+    }
+}
+
+fn drain_once(
     server: &mut Server,
     compliant: bool,
     require_tls: bool,
@@ -57,7 +73,7 @@ fn drain(
     let tls = server.is_tls_active();
     while let Some(event) = server.poll_event() {
         match &event {
-            ServerEvent::CommandReceived { .. } if tls && compliant && !fresh => {
+            ServerEvent::CommandReceived { under_tls, .. } if *under_tls && compliant && !fresh => {
                 panic!(
                     "SERVER-DISCARD: a command read after the handshake from bytes sent before it"
                 )

@@ -142,6 +142,9 @@ impl Client {
     }
 
     /// Takes the bytes to send to the server.
+    ///
+    /// When the outgoing buffer was full, this resumes processing of input already taken,
+    /// which may queue more events: poll them again afterwards, until none is left.
     pub fn take_outgoing(&mut self) -> Vec<u8> {
         let out = std::mem::take(&mut self.outgoing);
         self.pump();

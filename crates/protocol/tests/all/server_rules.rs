@@ -672,3 +672,68 @@ fn server_snapshot_and_events_serialize() {
     assert_eq!(serde_json::from_str::<ServerPolicy>(&json).unwrap(), policy);
     assert_eq!(serde_json::from_str::<ServerPolicy>("{}").unwrap(), policy);
 }
+
+/// The bug class of aiosmtpd's CVE-2024-34083 (fixed by aio-libs/aiosmtpd#380): bytes pipelined after
+/// STARTTLS must not survive the handshake, even when the server could not read them at once
+/// because its queues were full. Here 2,000 bare-LF lines (two events each, far beyond
+/// `EVENT_QUEUE_CAP`) come before STARTTLS and an injected MAIL, all in one read. Found as a
+/// false report by the server fuzz target, whose drain stopped before the queue was empty.
+#[test]
+fn rule_server_discard_holds_under_back_pressure() {
+    let mut s = server(ServerPolicy::default());
+    let mut flight = b"EHLO plain.example\r\n".to_vec();
+    flight.extend(b"junk\n".repeat(2_000));
+    flight.extend(b"STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n");
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    let mut rest = &flight[..];
+    // As a caller must: offer the rest again, and drain events and output until both are empty.
+    loop {
+        let n = s.receive(rest);
+        rest = &rest[n..];
+        loop {
+            events.extend(std::iter::from_fn(|| s.poll_event()));
+            out.extend(s.take_outgoing());
+            if s.pending_events() == 0 {
+                break;
+            }
+        }
+        if rest.is_empty() {
+            break;
+        }
+        assert!(n > 0 || s.pending_events() == 0, "the server stalled");
+    }
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.ends_with("220 2.0.0 Ready to start TLS\r\n"), "{out}");
+    assert_eq!(codes(&out).iter().filter(|&&c| c == 500).count(), 2_000);
+    s.tls_established(summary()).unwrap();
+    events.clear();
+    events.extend(std::iter::from_fn(|| s.poll_event()));
+    let discarded = events.iter().find_map(|e| match e {
+        ServerEvent::PlaintextDiscarded { bytes, rules, .. } => {
+            Some((bytes.clone(), rules.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(
+        discarded,
+        Some((
+            "MAIL FROM:<evil@x.example>\\r\\n".to_string(),
+            vec![RuleId::ServerDiscard]
+        ))
+    );
+    let (out, after) = talk(&mut s, "EHLO tls.example\r\n");
+    events.extend(after);
+    let under_tls: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::CommandReceived { command, under_tls } => {
+                Some((command.clone(), *under_tls))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(under_tls.len(), 1, "{under_tls:?}");
+    assert!(under_tls[0].1);
+    assert_eq!(codes(&out), [250]);
+}
