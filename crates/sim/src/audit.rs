@@ -568,6 +568,20 @@ fn without_quoted_peer_text(text: &str, peer: &str) -> String {
     out
 }
 
+/// `text` without the words a peer sent, unquoted (`command unrecognized: STARTTLS1.`): a
+/// mark that spans such a word and the sentence's own punctuation (`TLS1.`) is the peer's.
+/// A word counts as the peer's when, without the punctuation that ends a sentence or a
+/// clause, it appears in what the peers put on the wire.
+fn without_peer_words(text: &str, peer: &str) -> String {
+    text.split(' ')
+        .filter(|word| {
+            let core = word.trim_end_matches(['.', ',', ':', ';']);
+            core.len() < 2 || !peer.contains(core)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Checks every citation, every required citation, the table, and the wording of a trace.
 pub fn audit(trace: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -653,7 +667,7 @@ pub fn audit(trace: &Trace) -> Vec<Finding> {
                 what: "a discard that cites no discard rule".into(),
             });
         }
-        let own_words = without_quoted_peer_text(&step.text, &quoted);
+        let own_words = without_peer_words(&without_quoted_peer_text(&step.text, &quoted), &quoted);
         for word in &jargon {
             if own_words.contains(word.as_str()) {
                 out.push(Finding {

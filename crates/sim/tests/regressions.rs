@@ -294,3 +294,28 @@ fn a_quoted_peer_keyword_that_looks_like_debug_output_is_not_flagged() {
         "a Debug list no peer sent is still flagged"
     );
 }
+
+/// Fuzzing (lab_session): a real client's unknown verb `STARTTLS1` made the server say
+/// `command unrecognized: STARTTLS1.`, and the audit read `TLS1.`, the verb's end and the
+/// sentence's full stop, as a Debug-like version name. A word a peer sent is the peer's; the
+/// narration's own `TLS1.` still fails.
+#[test]
+fn a_peer_verb_that_ends_like_a_version_name_is_not_flagged() {
+    let (s, mut engine) = remote("happy-path", Actor::Client);
+    engine
+        .receive_remote(b"EHLO client.example.org\r\nSTARTTLS1\r\n")
+        .unwrap();
+    let t = engine.trace();
+    assert!(
+        t.steps.iter().any(|st| st.text.contains("STARTTLS1.")),
+        "the unknown verb ends a sentence"
+    );
+    assert_eq!(audit::audit(&t), vec![]);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+    let mut bad = t.clone();
+    bad.steps[0].text.push_str(" It negotiated TLS1.3.");
+    assert!(
+        !audit::audit(&bad).is_empty(),
+        "a version name no peer sent is still flagged"
+    );
+}
