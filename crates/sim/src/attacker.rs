@@ -235,6 +235,28 @@ fn is_ehlo_reply(flight: &[u8]) -> bool {
 }
 
 /// Rewrites an EHLO reply's extension lines; returns `None` when nothing changed.
+/// The keywords of `remove` that the EHLO reply in `flight` lists, so that the narration
+/// claims only the removals that happened: a keyword the server never listed is not removed.
+pub(crate) fn listed_keywords(flight: &[u8], remove: &[String]) -> Vec<String> {
+    let all = lines(flight);
+    // The reply ends at the first line with a space after the code, as in `edit_ehlo`.
+    let end = all
+        .iter()
+        .position(|l| l.get(3) == Some(&b' '))
+        .map_or(0, |e| e + 1);
+    let listed: Vec<&[u8]> = all[..end]
+        .iter()
+        .skip(1)
+        .map(|l| trim_crlf(l).get(4..).unwrap_or_default())
+        .map(|t| t.split(|b| *b == b' ').next().unwrap_or_default())
+        .collect();
+    remove
+        .iter()
+        .filter(|r| listed.iter().any(|k| r.as_bytes().eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect()
+}
+
 pub(crate) fn edit_ehlo(flight: &[u8], add: &[String], remove: &[String]) -> Option<Vec<u8>> {
     if !is_ehlo_reply(flight) {
         return None;

@@ -319,3 +319,23 @@ fn a_peer_verb_that_ends_like_a_version_name_is_not_flagged() {
         "a version name no peer sent is still flagged"
     );
 }
+
+/// Fuzzing (engine): a tamper-ehlo attacker asked to remove a keyword the server never
+/// listed (`["` and three NULs) was narrated as removing it, and the audit read the `["` of
+/// that claim as Debug output. The narration now names only the removals that happened.
+#[test]
+fn a_tamper_ehlo_removal_of_an_unlisted_keyword_is_not_claimed() {
+    let (s, t) = run(
+        "ehlo-poisoning-compliant",
+        r#"{"mode":"tamper-ehlo","add":["XCLIENT NAME"],"remove":["[\"\u0000","STARTTLS"]}"#,
+    );
+    let step = t
+        .steps
+        .iter()
+        .find(|st| st.text.contains("edits the cleartext EHLO reply"))
+        .expect("the attacker's step");
+    assert!(step.text.contains("removes STARTTLS)"), "{}", step.text);
+    assert!(!step.text.contains("[\""), "{}", step.text);
+    assert_eq!(audit::audit(&t), vec![]);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+}

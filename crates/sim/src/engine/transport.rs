@@ -227,6 +227,14 @@ impl Engine {
         } else {
             attacker::diff(&wire, &new)
         };
+        // The narration tells the removals that happened, not those asked for.
+        let told = match &self.attack {
+            Attack::TamperEhlo { add, remove } => Attack::TamperEhlo {
+                add: add.clone(),
+                remove: attacker::listed_keywords(&wire, remove),
+            },
+            other => other.clone(),
+        };
         let view = WireView {
             records: Vec::new(),
             plaintext: (!tls).then(|| narrate::escape(&new)),
@@ -240,7 +248,7 @@ impl Engine {
             NewStep::new(
                 Actor::Attacker,
                 StepKind::Bytes,
-                narrate::attack(&self.attack, receiver, tls),
+                narrate::attack(&told, receiver, tls),
             )
             .direction(direction)
             .tls(tls)
