@@ -566,6 +566,9 @@ fn without_quoted_peer_text(text: &str, peer: &str) -> String {
             out.push('"');
             out.push_str(inner);
             out.push('"');
+        } else {
+            // A space, not nothing: `TLSv""1_` must not become the mark `TLSv1_`.
+            out.push(' ');
         }
         rest = &after[close + 1..];
     }

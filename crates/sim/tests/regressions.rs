@@ -339,3 +339,28 @@ fn a_tamper_ehlo_removal_of_an_unlisted_keyword_is_not_claimed() {
     assert_eq!(audit::audit(&t), vec![]);
     assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
 }
+
+/// Fuzzing (engine): a console line `TLSv""1_` was quoted by the narration, and the audit,
+/// dropping the empty quoted segment `""` as the peer's, glued the rest into the Debug-like
+/// mark `TLSv1_`. A dropped segment now leaves a space.
+#[test]
+fn text_around_a_dropped_peer_quote_is_not_glued_into_a_mark() {
+    use starttls_sim::console::{ConsoleEntry, ConsoleInput, simulate};
+    let s = find("tls-required-530-no-esc").unwrap();
+    let line = ConsoleEntry {
+        after: 0,
+        input: ConsoleInput::ClientLine(r#"NOOP TLSv""1_"#.into()),
+    };
+    let t = simulate(&s, &[line]).unwrap().trace;
+    assert!(
+        t.steps.iter().any(|st| st.text.contains(r#"TLSv""1_"#)),
+        "the console line is quoted"
+    );
+    assert_eq!(audit::audit(&t), vec![]);
+    let mut bad = t.clone();
+    bad.steps[0].text.push_str(" It negotiated TLSv1_3.");
+    assert!(
+        !audit::audit(&bad).is_empty(),
+        "the narration's own mark still fails"
+    );
+}
