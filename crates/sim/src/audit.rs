@@ -216,8 +216,14 @@ fn is_starttls_line(l: &str) -> bool {
     l.trim().eq_ignore_ascii_case("STARTTLS")
 }
 
+/// Whether an EHLO reply lists STARTTLS: a line whose keyword is `STARTTLS` in any case, as
+/// the machines read it (extension keywords are not case sensitive, RFC 5321 §2.4).
 fn ehlo_lists_starttls(r: &Reply) -> bool {
-    r.lines.iter().skip(1).any(|l| l == "STARTTLS")
+    r.lines.iter().skip(1).any(|l| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
+    })
 }
 
 /// Whether `rule` may be cited at `c`.

@@ -364,3 +364,29 @@ fn text_around_a_dropped_peer_quote_is_not_glued_into_a_mark() {
         "the narration's own mark still fails"
     );
 }
+
+/// Fuzzing (lab_session): a real server sent its EHLO reply before the EHLO, in three reads,
+/// and listed `STaRTTLS`. The client rightly read it as STARTTLS (extension keywords are not
+/// case sensitive, RFC 5321 §2.4) and cited EXT-KEYWORD, but the audit looked for the
+/// keyword in upper case only and refused the citation.
+#[test]
+fn a_starttls_keyword_in_mixed_case_is_still_the_keyword() {
+    let (s, mut engine) = remote("tls-unavailable-454-opportunistic", Actor::Server);
+    for read in [
+        &b"220 mail.example.test at your service\r\n250-PIPELINING\r\n250-SIZE 10240000"[..],
+        b"\r\n250-8BITMIME\r\n250-E0-SIZE 10240000",
+        b"\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 STaRTTLS\r\n\
+          220 2.0.0 Ready to start TLS\r\n",
+    ] {
+        engine.receive_remote(read).unwrap();
+    }
+    let t = engine.trace();
+    assert!(
+        t.steps.iter().any(|st| st
+            .rules
+            .contains(&starttls_protocol::rules::RuleId::ExtKeyword)),
+        "EXT-KEYWORD is cited"
+    );
+    assert_eq!(audit::audit(&t), vec![]);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+}
