@@ -407,7 +407,10 @@ fn may_cite(rule: RuleId, c: &Citation<'_>) -> bool {
                                 | CT::StarttlsRefusedRequired
                         )
                     ) || c.attacker_changes(DiffOp::Deleted, |l| {
-                        l.contains("STARTTLS") || l.contains("Ready to start TLS")
+                        // A command or keyword in any case (RFC 5321 §2.4), as the
+                        // attacker finds it.
+                        let l = l.to_ascii_uppercase();
+                        l.contains("STARTTLS") || l.contains("READY TO START TLS")
                     }))
         }
         R::RecordTls => matches!(

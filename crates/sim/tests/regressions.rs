@@ -390,3 +390,23 @@ fn a_starttls_keyword_in_mixed_case_is_still_the_keyword() {
     assert_eq!(audit::audit(&t), vec![]);
     assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
 }
+
+/// Fuzzing (lab_session): a real client sent `STARTTLs`. The attacker rightly took it for
+/// STARTTLS (commands are not case sensitive, RFC 5321 §2.4) and rewrote it, citing
+/// STRIP-DEFENSE, but the audit looked for the deleted command in upper case only.
+#[test]
+fn a_starttls_command_in_mixed_case_is_still_the_command() {
+    let (s, mut engine) = remote("starttls-parameter-501", Actor::Client);
+    engine
+        .receive_remote(b"EHLO client.example.org\r\nSTARTTLs\r\n")
+        .unwrap();
+    let t = engine.trace();
+    assert!(
+        t.steps.iter().any(|st| st
+            .rules
+            .contains(&starttls_protocol::rules::RuleId::StripDefense)),
+        "the rewrite cites STRIP-DEFENSE"
+    );
+    assert_eq!(audit::audit(&t), vec![]);
+    assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
+}
