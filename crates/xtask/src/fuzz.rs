@@ -3,7 +3,8 @@
 //! - `cargo xtask fuzz [TARGET] [--seconds N] [--fast] [-- LIBFUZZER ARGS]`: a
 //!   campaign of `N` seconds (default 60) on one target, or on each in turn. It installs
 //!   cargo-fuzz first if it is missing. The corpus grows in `fuzz/corpus/TARGET` (not
-//!   committed) from the committed seeds in `fuzz/seeds/TARGET`.
+//!   committed) from the committed seeds in `fuzz/seeds/TARGET`; libFuzzer's whole log is
+//!   kept beside it, in `fuzz/corpus/TARGET.log`.
 //! - `cargo xtask fuzz-seeds`: writes `fuzz/seeds/` again from the golden transcripts
 //!   (`crates/sim/tests/golden/`), the RFC examples below and two exported traces.
 //! - [`smoke`]: the test command's bounded pass, a few seconds of each target from its seeds.
@@ -127,6 +128,10 @@ fn run_target(
     let started = Instant::now();
     let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
     let log = String::from_utf8_lossy(&out.stderr);
+    // The whole log, beside the corpus: a crash report's panic message and the execution
+    // count are in it even when the lines echoed below leave them out.
+    let log_file = corpus.with_extension("log");
+    std::fs::write(&log_file, log.as_bytes())?;
     let mut stats = Stats {
         seconds: started.elapsed().as_secs_f64(),
         ..Stats::default()
@@ -147,7 +152,12 @@ fn run_target(
         for line in tail.into_iter().rev() {
             eprintln!("{line}");
         }
-        return Err(format!("fuzz target {target} failed ({})", out.status).into());
+        return Err(format!(
+            "fuzz target {target} failed ({}); the whole log is {}",
+            out.status,
+            log_file.display()
+        )
+        .into());
     }
     println!(
         "fuzz {target}: {} runs in {:.0} s, cov {} ft {} corpus {}",
