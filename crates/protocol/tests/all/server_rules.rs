@@ -673,9 +673,9 @@ fn server_snapshot_and_events_serialize() {
     assert_eq!(serde_json::from_str::<ServerPolicy>("{}").unwrap(), policy);
 }
 
-/// The bug class of aiosmtpd's CVE-2024-34083 (fixed by aio-libs/aiosmtpd#380): bytes pipelined after
-/// STARTTLS must not survive the handshake, even when the server could not read them at once
-/// because its queues were full. Here 2,000 bare-LF lines (two events each, far beyond
+/// The bug class of aiosmtpd's CVE-2024-34083 (GHSA-wgjv-9j3q-jhg8, fixed in aiosmtpd
+/// 1.4.6): bytes pipelined after STARTTLS must not survive the handshake, even when the server
+/// could not read them at once because its queues were full. Here 2,000 bare-LF lines (two events each, far beyond
 /// `EVENT_QUEUE_CAP`) come before STARTTLS and an injected MAIL, all in one read. Found as a
 /// false report by the server fuzz target, whose drain stopped before the queue was empty.
 #[test]
