@@ -1,8 +1,9 @@
 //! What the random sessions and the fuzz targets found, each kept as a test named after what
 //! it broke.
 
+use starttls_protocol::rules::RuleId;
 use starttls_sim::scenario::{find, with_overrides};
-use starttls_sim::trace::Actor;
+use starttls_sim::trace::{Actor, Trace};
 use starttls_sim::{Engine, audit, invariants};
 
 /// An engine whose `remote` side is a real peer, past its first steps.
@@ -11,6 +12,11 @@ fn remote(id: &str, side: Actor) -> (starttls_sim::Scenario, Engine) {
     let mut engine = Engine::with_remote(&s, side).unwrap();
     engine.run().unwrap();
     (s, engine)
+}
+
+/// Whether some step of the trace cites `rule`.
+fn cites(t: &Trace, rule: RuleId) -> bool {
+    t.steps.iter().any(|st| st.rules.contains(&rule))
 }
 
 fn run(id: &str, attacker: &str) -> (starttls_sim::Scenario, starttls_sim::trace::Trace) {
@@ -381,12 +387,7 @@ fn a_starttls_keyword_in_mixed_case_is_still_the_keyword() {
         engine.receive_remote(read).unwrap();
     }
     let t = engine.trace();
-    assert!(
-        t.steps.iter().any(|st| st
-            .rules
-            .contains(&starttls_protocol::rules::RuleId::ExtKeyword)),
-        "EXT-KEYWORD is cited"
-    );
+    assert!(cites(&t, RuleId::ExtKeyword), "EXT-KEYWORD is cited");
     assert_eq!(audit::audit(&t), vec![]);
     assert_eq!(invariants::check(&s, &t), Vec::<String>::new());
 }
@@ -402,9 +403,7 @@ fn a_starttls_command_in_mixed_case_is_still_the_command() {
         .unwrap();
     let t = engine.trace();
     assert!(
-        t.steps.iter().any(|st| st
-            .rules
-            .contains(&starttls_protocol::rules::RuleId::StripDefense)),
+        cites(&t, RuleId::StripDefense),
         "the rewrite cites STRIP-DEFENSE"
     );
     assert_eq!(audit::audit(&t), vec![]);
