@@ -94,20 +94,64 @@ fn run_counted(cmd: &mut Command, tally: &mut Tally) -> Result {
     }
 }
 
-fn step(n: usize, name: &str) {
-    println!("\n==== step {n}/8: {name} ====");
+/// The pipeline's steps as they run: each header, and at the end each step's wall time.
+struct Steps {
+    started: Instant,
+    /// Each finished or running step: its number, its name, and when it began.
+    done: Vec<(usize, String, Instant)>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Steps {
+            started: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Prints step `n`'s header and the previous step's duration.
+    fn begin(&mut self, n: usize, name: &str) {
+        if let Some((m, _, at)) = self.done.last() {
+            say(&format!(
+                "step {m} took {:.0} s",
+                at.elapsed().as_secs_f64()
+            ));
+        }
+        println!("\n==== step {n}/8: {name} ====");
+        self.done.push((n, name.to_string(), Instant::now()));
+    }
+
+    /// The duration of every step, one line each, then the total.
+    fn summary(&self) {
+        let ends = self
+            .done
+            .iter()
+            .skip(1)
+            .map(|(_, _, at)| *at)
+            .chain(std::iter::once(Instant::now()));
+        for ((n, name, at), end) in self.done.iter().zip(ends) {
+            say(&format!(
+                "step {n}: {:>5.0} s  {name}",
+                end.duration_since(*at).as_secs_f64()
+            ));
+        }
+        say(&format!(
+            "all steps passed in {:.0} s",
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
 }
 
 /// The whole test pipeline, in the order README gives; stops at the first failure.
 pub fn test(env: &Env) -> Result {
-    let started = Instant::now();
+    let mut steps = Steps::new();
     let mut tally = Tally::default();
     let root = root();
 
-    step(1, "cargo fmt --check");
+    steps.begin(1, "cargo fmt --check");
     run(cargo(env).args(["fmt", "--all", "--check"]))?;
 
-    step(
+    steps.begin(
         2,
         "clippy (native, then wasm32) and cargo doc without warnings",
     );
@@ -134,10 +178,10 @@ pub fn test(env: &Env) -> Result {
         .args(["doc", "--workspace", "--no-deps", "--quiet"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
 
-    step(3, "native cargo test --workspace");
+    steps.begin(3, "native cargo test --workspace");
     run_counted(cargo(env).args(["test", "--workspace"]), &mut tally)?;
 
-    step(
+    steps.begin(
         4,
         "fuzz smoke pass (cargo-fuzz, libFuzzer: a few seconds of each target from its seeds)",
     );
@@ -145,7 +189,7 @@ pub fn test(env: &Env) -> Result {
     println!("fuzz smoke: {targets} targets passed, 0 failed");
     tally.passed += targets;
 
-    step(
+    steps.begin(
         5,
         "wasm tests in headless Chromium (wasm-bindgen-test-runner)",
     );
@@ -165,13 +209,13 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(
+    steps.begin(
         6,
         "trunk build --release --public-url ./, the boot script moved out, precompressed",
     );
     ship::build(env)?;
 
-    step(
+    steps.begin(
         7,
         "end-to-end tests (node --test, Chromium, dist/ on 127.0.0.1)",
     );
@@ -197,15 +241,12 @@ pub fn test(env: &Env) -> Result {
         &mut tally,
     )?;
 
-    step(8, "size report and budget");
+    steps.begin(8, "size report and budget");
     let rows = sizes::report(&root.join("dist"))?;
     sizes::check_budget(&rows)?;
 
-    say(&format!(
-        "all steps passed in {:.0} s (wasm-bindgen {})",
-        started.elapsed().as_secs_f64(),
-        env.wasm_bindgen
-    ));
+    say(&format!("wasm-bindgen {}", env.wasm_bindgen));
+    steps.summary();
     // The closing line: every runner's counts added up.
     println!("total: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
