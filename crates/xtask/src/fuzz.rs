@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::tools::{Env, describe, run, say};
+use crate::tools::{Env, describe, run, say, tool};
 use crate::{Result, root};
 
 /// Every target in `fuzz/Cargo.toml`, in the order a full campaign runs them.
@@ -70,7 +70,7 @@ impl Build {
     }
 
     fn command(self, env: &Env, verb: &str) -> Command {
-        let mut c = Command::new("cargo");
+        let mut c = tool("cargo");
         c.current_dir(root())
             .env("PATH", &env.path)
             .env("RUSTC_BOOTSTRAP", "1")
@@ -376,7 +376,7 @@ pub fn seeds(env: &Env) -> Result {
         write_seed(&out.join("permalink"), &format!("{i:02}"), q.as_bytes())?;
     }
     for id in ["tls-required-530", "starttls-parameter-501"] {
-        let json = Command::new("cargo")
+        let json = tool("cargo")
             .current_dir(&root)
             .env("PATH", &env.path)
             .args(["run", "-q", "-p", "starttls-cli", "--", "run", id, "--json"])

@@ -4,14 +4,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::tools::{Env, describe, run, say};
+use crate::tools::{Env, describe, run, say, tool};
 use crate::{Result, SERVE_ADDRESS, SERVE_PORT, fuzz, root, ship, sizes};
 
 /// The crates that build for `wasm32-unknown-unknown`.
 const WASM_CRATES: [&str; 3] = ["starttls-protocol", "starttls-sim", "starttls-web"];
 
 fn cargo(env: &Env) -> Command {
-    let mut c = Command::new("cargo");
+    let mut c = tool("cargo");
     c.current_dir(root())
         .env("PATH", &env.path)
         .env("CARGO_TARGET_DIR", &env.target_dir);
@@ -21,7 +21,7 @@ fn cargo(env: &Env) -> Command {
 /// `trunk serve` on the README's address and port, after set-up.
 pub fn serve(env: &Env) -> Result {
     say(&format!("serving on http://{SERVE_ADDRESS}:{SERVE_PORT}/"));
-    run(Command::new("trunk")
+    run(tool("trunk")
         .env("CARGO_TARGET_DIR", &env.target_dir)
         .args([
             "serve",
@@ -226,7 +226,7 @@ pub fn test(env: &Env) -> Result {
         .collect();
     files.sort();
     run_counted(
-        Command::new("node")
+        tool("node")
             .arg("--test")
             .args(&files)
             .current_dir(root.join("web/e2e"))

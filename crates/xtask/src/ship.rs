@@ -11,15 +11,14 @@
 //! sub-path of a site. A plain `trunk serve` still works as before, for development.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::tools::{Env, run, say};
+use crate::tools::{Env, run, say, tool};
 use crate::{Result, root};
 
 /// Builds the app into `dist/` as it ships.
 pub fn build(env: &Env) -> Result {
     say("trunk build --release --public-url ./ (the app as it ships)");
-    run(Command::new("trunk")
+    run(tool("trunk")
         .env("CARGO_TARGET_DIR", &env.target_dir)
         .args(["build", "--release", "--public-url", "./"])
         .current_dir(root())

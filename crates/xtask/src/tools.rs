@@ -47,6 +47,20 @@ fn target_dir() -> PathBuf {
         .join("starttls-playground/target")
 }
 
+/// A command for one of the build tools (cargo, trunk, node), without the variables that
+/// `cargo run` set for xtask itself and that differ from clone to clone.
+///
+/// ring's build script declares `rerun-if-env-changed=CARGO_MANIFEST_DIR`, and cargo reads
+/// that variable from its own environment: inherited from xtask, it named this clone's
+/// `crates/xtask`, so every fresh clone rebuilt ring and all that depends on it (rustls,
+/// webpki, the engine) in each of the test command's builds.
+pub fn tool(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_MANIFEST_PATH");
+    c
+}
+
 pub fn say(msg: &str) {
     println!("xtask: {msg}");
 }
@@ -187,7 +201,7 @@ pub fn ensure_cargo_tool(path: &str, bin: &str, want: &str, install: &[&str]) ->
                 "installing {bin} {want} (found: {}); this compiles from crates.io once",
                 found.as_deref().unwrap_or("none")
             ));
-            run(Command::new("cargo")
+            run(tool("cargo")
                 .args(["install"])
                 .args(install)
                 .env("PATH", path))
@@ -211,7 +225,7 @@ fn ensure_npm(dir: &Path, path: &str) -> Result {
         return Ok(());
     }
     say("installing npm packages in web/e2e from its lockfile");
-    run(Command::new("npm")
+    run(tool("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir)
         .env("PATH", path))
@@ -286,7 +300,7 @@ pub fn setup(purpose: Purpose) -> Result<Env> {
         ],
     )?;
     // trunk passes --offline to cargo: make sure every crate is in the local cache.
-    run(Command::new("cargo")
+    run(tool("cargo")
         .args(["fetch", "--quiet"])
         .current_dir(&root)
         .env("PATH", &path))?;
