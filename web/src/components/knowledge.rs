@@ -82,11 +82,24 @@ pub fn KnowledgePanel(props: &KnowledgeProps) -> Html {
     html! {
         <section class="panel knowledge" data-testid={testid} aria-label={title}>
             <h3>{ title }</h3>
-            { if rows.is_empty() {
-                html! { <p class="muted">{ "Nothing learnt from its peer." }</p> }
-            } else {
-                html! { <ul class="k-list">{ for rows.iter().map(item) }</ul> }
-            } }
+            <KnowledgeList {rows} />
         </section>
+    }
+}
+
+/// Props of [`KnowledgeList`]: the rows, compared by value, so that a step that changes
+/// nothing a side knows redraws nothing.
+#[derive(Properties, PartialEq)]
+struct KnowledgeListProps {
+    rows: Vec<KnowledgeRow>,
+}
+
+/// The list of one side's items.
+#[component]
+fn KnowledgeList(props: &KnowledgeListProps) -> Html {
+    if props.rows.is_empty() {
+        html! { <p class="muted">{ "Nothing learnt from its peer." }</p> }
+    } else {
+        html! { <ul class="k-list">{ for props.rows.iter().map(item) }</ul> }
     }
 }

@@ -85,7 +85,8 @@ pub struct StateDiagramProps {
     pub side: Side,
 }
 
-/// One side's state diagram.
+/// One side's state diagram. It redraws only when the state it marks or the row it
+/// highlights changes, not at every step (most steps change neither).
 #[component]
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
     let actor = match props.side {
@@ -105,7 +106,6 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             </figure>
         };
     }
-    let (states, rows) = table(props.side);
     let Some(step) = props.trace.steps.get(props.index) else {
         return html! {};
     };
@@ -114,6 +114,23 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
         Side::Server => step.server.state.as_str(),
     };
     let taken = last_row(&props.trace, props.index, props.side);
+    html! { <StateChart side={props.side} {current} {taken} /> }
+}
+
+/// Props of [`StateChart`]: exactly what the drawing depends on.
+#[derive(Properties, PartialEq)]
+struct StateChartProps {
+    side: Side,
+    current: &'static str,
+    taken: Option<(&'static str, String, &'static str)>,
+}
+
+/// The drawing itself, for the current state and the row taken last.
+#[component]
+fn StateChart(props: &StateChartProps) -> Html {
+    let current = props.current;
+    let taken = &props.taken;
+    let (states, rows) = table(props.side);
     let n = states.len() as f64;
     let pos = |name: &str| {
         let i = states.iter().position(|s| *s == name).unwrap_or(0) as f64;
