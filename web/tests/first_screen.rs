@@ -17,6 +17,14 @@ async fn first_screen_shows_a_real_tls13_handshake() {
         .query_selector("[data-testid=handshake-fact]")
         .unwrap()
         .expect("card rendered");
+    // The handshake runs in a task after the first render: wait for it (at most 10 s).
+    for _ in 0..1000 {
+        if card.get_attribute("data-state").as_deref() != Some("running") {
+            break;
+        }
+        yew::platform::time::sleep(std::time::Duration::from_millis(10)).await;
+        yew::scheduler::flush().await;
+    }
     assert_eq!(
         card.get_attribute("data-state").as_deref(),
         Some("done"),

@@ -233,8 +233,15 @@ fn merge(base: &mut Value, over: Value) {
 }
 
 fn parse(id: &str, text: &str) -> Result<Value, SimError> {
-    let mut value: Value =
-        serde_json::from_str(BASE).map_err(|e| SimError::Config(format!("base.json: {e}")))?;
+    merged(base()?, id, text)
+}
+
+fn base() -> Result<Value, SimError> {
+    serde_json::from_str(BASE).map_err(|e| SimError::Config(format!("base.json: {e}")))
+}
+
+/// `text` laid over `base`.
+fn merged(mut value: Value, id: &str, text: &str) -> Result<Value, SimError> {
     let over: Value =
         serde_json::from_str(text).map_err(|e| SimError::Config(format!("{id}.json: {e}")))?;
     merge(&mut value, over);
@@ -252,9 +259,11 @@ pub fn ids() -> impl Iterator<Item = &'static str> {
 
 /// Every scenario of the catalogue.
 pub fn catalogue() -> Result<Vec<Scenario>, SimError> {
+    // base.json is parsed once for all of them (the page builds the catalogue at start-up).
+    let base = base()?;
     FILES
         .iter()
-        .map(|(id, text)| from_value(id, parse(id, text)?))
+        .map(|(id, text)| from_value(id, merged(base.clone(), id, text)?))
         .collect()
 }
 
