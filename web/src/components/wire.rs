@@ -84,13 +84,23 @@ fn record(n: usize, r: &DecodedRecord) -> Html {
 }
 
 fn dump_row(row: &HexRow) -> Html {
-    let pad = " ".repeat((crate::view::hex::ROW_BYTES - row.len) * 3);
+    let offset = html! { <span class="hex-offset">{ format!("{:04x}", row.offset) }</span> };
+    // Most rows lie inside one region: their region class goes on the columns themselves,
+    // which keeps a large flight's dump to a few nodes per row.
+    if let [only] = row.segments.as_slice() {
+        return html! {
+            <div class="hex-row">
+                { offset }
+                <span class={classes!("hex-bytes", only.region.class())}>{ format!("{} ", only.hex) }</span>
+                <span class={classes!("hex-ascii", only.region.class())}>{ &only.ascii }</span>
+            </div>
+        };
+    }
     html! {
         <div class="hex-row">
-            <span class="hex-offset">{ format!("{:04x}", row.offset) }</span>
+            { offset }
             <span class="hex-bytes">
                 { for row.segments.iter().map(|s| html! { <span class={s.region.class()}>{ format!("{} ", s.hex) }</span> }) }
-                { pad }
             </span>
             <span class="hex-ascii">
                 { for row.segments.iter().map(|s| html! { <span class={s.region.class()}>{ &s.ascii }</span> }) }
