@@ -333,7 +333,9 @@ test("performance: first interactive render, median step change, transfer size",
   await page.waitForFunction(
     () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
   );
+  // Three passes from the first step to the last, so that the p95 rests on enough samples.
   const times = await page.evaluate(async () => {
+    const first = document.querySelector('[data-testid="step-first"]');
     const next = document.querySelector('[data-testid="step-next"]');
     const counterEl = document.querySelector('[data-testid="step-counter"]');
     const task = () =>
@@ -343,13 +345,17 @@ test("performance: first interactive render, median step change, transfer size",
         channel.port2.postMessage(0);
       });
     const out = [];
-    while (!next.disabled) {
-      const before = counterEl.textContent;
-      const t0 = performance.now();
-      next.click();
-      while (counterEl.textContent === before) await Promise.resolve().then(task);
-      void document.body.offsetHeight; // include style and layout
-      out.push(performance.now() - t0);
+    for (let pass = 0; pass < 3; pass++) {
+      first.click();
+      while (!/^1 \//.test(counterEl.textContent)) await task();
+      while (!next.disabled) {
+        const before = counterEl.textContent;
+        const t0 = performance.now();
+        next.click();
+        while (counterEl.textContent === before) await Promise.resolve().then(task);
+        void document.body.offsetHeight; // include style and layout
+        out.push(performance.now() - t0);
+      }
     }
     return out;
   });
@@ -357,7 +363,7 @@ test("performance: first interactive render, median step change, transfer size",
   const median = times[Math.floor(times.length / 2)];
   const p95 = times[Math.floor(times.length * 0.95)];
   console.log(
-    `# perf: step change on ${largest} (${times.length + 1} steps): median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1).toFixed(2)} ms`,
+    `# perf: step change on ${largest} (${times.length / 3 + 1} steps, 3 passes): median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1).toFixed(2)} ms`,
   );
   // Timings are reported, not asserted: a loaded machine must not fail the suite.
   assert.equal(times.length > 0, true);
