@@ -167,7 +167,7 @@ pub fn diff(before: &[u8], after: &[u8]) -> Vec<crate::trace::DiffLine> {
         lines(b)
             .into_iter()
             .map(|l| {
-                crate::engine::narrate::escape(l)
+                crate::narrate::escape(l)
                     .trim_end_matches("\\r\\n")
                     .to_string()
             })

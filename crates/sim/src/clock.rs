@@ -3,8 +3,11 @@
 //! `std::time::SystemTime::now()` panics on `wasm32-unknown-unknown`, and a teaching tool must
 //! give the same verdict on every machine and every day: so time is a value the caller owns.
 
+#[cfg(feature = "engine")]
 use rustls::time_provider::TimeProvider;
+#[cfg(feature = "engine")]
 use rustls_pki_types::UnixTime;
+#[cfg(feature = "engine")]
 use std::time::Duration;
 
 /// 2026-06-01T00:00:00Z, the default instant of every simulation. The test PKI is valid from
@@ -26,6 +29,7 @@ impl Default for SimClock {
     }
 }
 
+#[cfg(feature = "engine")]
 impl TimeProvider for SimClock {
     fn current_time(&self) -> Option<UnixTime> {
         Some(UnixTime::since_unix_epoch(Duration::from_secs(

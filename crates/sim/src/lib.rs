@@ -4,20 +4,32 @@
 //! Nothing here touches a socket or the system clock: TLS certificates are checked against a
 //! simulated clock ([`clock::SimClock`]), so the engine runs the same natively and in the
 //! browser (`wasm32-unknown-unknown`).
+//!
+//! The `engine` feature (on by default) is the engine itself: rustls, *ring*, the test PKI
+//! and the wire decoder. Without it the crate is the trace model alone ([`trace`],
+//! [`scenario`], the wire views, [`compare`], [`export`], [`live`]), with no TLS code.
 #![forbid(unsafe_code)]
+// Without the `engine` feature only the trace model is built: the helpers that only the
+// engine calls (narration, the attacker's rewrites) are then unused, and that is expected.
+#![cfg_attr(not(feature = "engine"), allow(dead_code))]
 
 pub mod attacker;
 pub mod audit;
 pub mod clock;
 pub mod compare;
+#[cfg(feature = "engine")]
 pub mod console;
+#[cfg(feature = "engine")]
 pub mod engine;
 pub mod export;
+#[cfg(feature = "engine")]
 pub mod handshake;
 mod hex;
 pub mod invariants;
 pub mod live;
+#[cfg(feature = "engine")]
 pub mod names;
+pub(crate) mod narrate;
 pub mod pki;
 pub mod scenario;
 pub mod tls;
@@ -25,7 +37,9 @@ pub mod trace;
 pub mod transcript;
 pub mod wire;
 
+#[cfg(feature = "engine")]
 pub use engine::Engine;
+#[cfg(feature = "engine")]
 pub use handshake::{HandshakeFact, demo_handshake};
 pub use scenario::Scenario;
 pub use trace::Trace;
@@ -38,6 +52,7 @@ pub enum SimError {
     #[error("test PKI: {0}")]
     Pki(String),
     /// rustls refused a configuration or a connection.
+    #[cfg(feature = "engine")]
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
     /// A scenario or policy is invalid; the text names the field.

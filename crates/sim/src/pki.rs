@@ -3,10 +3,14 @@
 //! A CA; a server certificate for [`SERVER_NAME`]; one for the wrong name; a self-signed one;
 //! one that expired before the simulated clock; and a client certificate.
 
+#[cfg(feature = "engine")]
 use rustls::RootCertStore;
+#[cfg(feature = "engine")]
 use rustls_pki_types::pem::PemObject;
+#[cfg(feature = "engine")]
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+#[cfg(feature = "engine")]
 use crate::SimError;
 
 /// The name the client expects the server to prove (CERT-NAME).
@@ -30,6 +34,7 @@ pub enum ServerIdentity {
 }
 
 impl ServerIdentity {
+    #[cfg(feature = "engine")]
     fn pem(self) -> (&'static str, &'static str) {
         match self {
             Self::Valid => (
@@ -69,6 +74,7 @@ impl ServerIdentity {
     ];
 
     /// The certificate chain and private key for this identity.
+    #[cfg(feature = "engine")]
     pub fn load(self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError> {
         let (cert, key) = self.pem();
         load_pair(cert, key)
@@ -76,6 +82,7 @@ impl ServerIdentity {
 }
 
 /// The client certificate and key (for servers that require one; SERVER-554).
+#[cfg(feature = "engine")]
 pub fn client_identity() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SimError>
 {
     load_pair(
@@ -85,6 +92,7 @@ pub fn client_identity() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<
 }
 
 /// A certificate chain and its private key, from PEM text.
+#[cfg(feature = "engine")]
 pub fn load_pair(
     cert: &str,
     key: &str,
@@ -98,6 +106,7 @@ pub fn load_pair(
 }
 
 /// A root store holding every certificate of `pem` (the lab client's `--ca`).
+#[cfg(feature = "engine")]
 pub fn roots_from(pem: &str) -> Result<RootCertStore, SimError> {
     let mut store = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
@@ -110,6 +119,7 @@ pub fn roots_from(pem: &str) -> Result<RootCertStore, SimError> {
 }
 
 /// A root store holding only the test CA.
+#[cfg(feature = "engine")]
 pub fn roots() -> Result<RootCertStore, SimError> {
     let mut store = RootCertStore::empty();
     let ca = CertificateDer::from_pem_slice(CA_PEM.as_bytes())

@@ -175,7 +175,7 @@ pub fn render(trace: &Trace, mask: bool) -> String {
         out,
         "=== outcome: {}",
         match &o.client {
-            Some(c) => crate::engine::narrate::outcome(c),
+            Some(c) => crate::narrate::outcome(c),
             None => "The client did not finish: the connection was lost.".into(),
         }
     );

@@ -174,6 +174,19 @@ pub fn test(env: &Env) -> Result {
         wasm_clippy.args(["-p", c]);
     }
     run(wasm_clippy.args(["--", "-D", "warnings"]))?;
+    // The trace model alone, without the engine (no rustls, ring or tls-parser): the build a
+    // UI takes when its traces come from elsewhere (a lazily loaded engine module).
+    run(cargo(env).args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "starttls-sim",
+        "--no-default-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     run(cargo(env)
         .args(["doc", "--workspace", "--no-deps", "--quiet"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;

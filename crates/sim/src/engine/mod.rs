@@ -16,13 +16,14 @@
 
 mod events;
 mod injection;
-pub(crate) mod narrate;
 mod proxy;
 mod remote;
 mod steps;
 mod transport;
 
 use transport::split_lines;
+
+use crate::narrate;
 
 use std::collections::VecDeque;
 

@@ -4,7 +4,9 @@
 mod decode;
 mod messages;
 
-pub use decode::{DecodedRecord, Decoder, RecordView};
+#[cfg(feature = "engine")]
+pub use decode::Decoder;
+pub use decode::{DecodedRecord, RecordView};
 pub use messages::{FlightContext, name_messages};
 
 use serde::{Deserialize, Serialize};

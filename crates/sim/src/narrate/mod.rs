@@ -3,9 +3,11 @@
 //! the machines' events and decisions; here, the words both use.
 
 mod events;
+#[cfg(feature = "engine")]
 mod flight;
 
 pub use events::*;
+#[cfg(feature = "engine")]
 pub use flight::*;
 
 use starttls_protocol::knowledge::{KnowledgeItem, KnowledgeKey, Provenance, escape_bytes};
