@@ -93,7 +93,7 @@ fn lower_first(text: &str) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "engine"))]
 mod tests {
     use super::*;
     use crate::engine::Engine;

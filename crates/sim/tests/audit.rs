@@ -1,6 +1,7 @@
 //! The citation audit over every scenario and over random sessions, the transition tables'
 //! coverage (every state change is a row, every row is reached), and a planted wrong
 //! citation that the audit must catch.
+#![cfg(feature = "engine")]
 
 use starttls_protocol::client;
 use starttls_protocol::rules::RuleId;

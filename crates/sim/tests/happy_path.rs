@@ -1,5 +1,6 @@
 //! The happy path shows TLS 1.3 records, both sides' cleartext knowledge discarded at the
 //! handshake, and a post-TLS EHLO reply without STARTTLS.
+#![cfg(feature = "engine")]
 
 use starttls_protocol::client::ClientEvent;
 use starttls_protocol::knowledge::KnowledgeKey;

@@ -1,5 +1,6 @@
 //! Live interaction for the UI console: branch from a step, push a client line or an attacker
 //! injection, and get new steps appended without recomputing what came before.
+#![cfg(feature = "engine")]
 
 use starttls_sim::trace::{Actor, Direction, StepKind};
 use starttls_sim::{Engine, scenario};

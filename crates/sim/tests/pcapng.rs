@@ -1,5 +1,6 @@
 //! The exported capture opens in tshark (Debian's `tshark`, installed by `cargo xtask test`),
 //! which decrypts the SMTP sent under TLS with the exported NSS key log.
+#![cfg(feature = "engine")]
 
 use std::process::Command;
 

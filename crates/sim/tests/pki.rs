@@ -1,5 +1,6 @@
 //! The test PKI against rustls's own verifier on the simulated clock: each identity gets the
 //! verdict it is made for, and its declared names are the ones in the certificate.
+#![cfg(feature = "engine")]
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! [`starttls_sim::invariants`] (REQUIRE-530, NO-STARTTLS-AFTER, SERVER-DISCARD,
 //! CLIENT-DISCARD), the citation audit, and its JSON round trip. A failing case is shrunk
 //! by proptest and printed. The sessions are the same each run (a fixed seed).
-
+#![cfg(feature = "engine")]
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;

@@ -1,5 +1,6 @@
 //! What the random sessions and the fuzz targets found, each kept as a test named after what
 //! it broke.
+#![cfg(feature = "engine")]
 
 use starttls_protocol::rules::RuleId;
 use starttls_sim::scenario::{find, with_overrides};

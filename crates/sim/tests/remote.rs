@@ -1,5 +1,6 @@
 //! Lab mode without sockets: two engines, each with the other as its real peer, pumped
 //! byte for byte, as the lab does over TCP. The dialogue must be the one a simulation runs.
+#![cfg(feature = "engine")]
 
 use starttls_sim::Engine;
 use starttls_sim::scenario;

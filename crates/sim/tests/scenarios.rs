@@ -3,6 +3,7 @@
 //!
 //! Golden files live in `tests/golden/<id>.txt`. To update them after an intended change:
 //! `UPDATE_GOLDEN=1 cargo test -p starttls-sim --test scenarios`.
+#![cfg(feature = "engine")]
 
 use starttls_sim::trace::Trace;
 use starttls_sim::{Engine, scenario, transcript};

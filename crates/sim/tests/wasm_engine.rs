@@ -1,5 +1,6 @@
 //! The engine in headless Chromium: rustls and ring run on wasm32 with the simulated clock,
 //! and whole dialogues (the happy path and an attack) reach their expected outcomes.
+#![cfg(feature = "engine")]
 #![cfg(target_arch = "wasm32")]
 
 use starttls_sim::{Engine, scenario};

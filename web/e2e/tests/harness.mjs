@@ -114,10 +114,23 @@ export async function openPage(browser, url, options = {}) {
   return page;
 }
 
+/**
+ * A full-page screenshot. The page skips drawing what lies far below the viewport
+ * (`content-visibility: auto`), and a full-page capture does not make it draw: so each such
+ * element is drawn first, for the length of the capture.
+ */
 export async function screenshot(page, name) {
   await fs.mkdir(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
+  const drawn = await page.evaluate(() => {
+    const lazy = [...document.querySelectorAll("*")].filter((el) => getComputedStyle(el).contentVisibility === "auto");
+    for (const el of lazy) el.style.contentVisibility = "visible";
+    return lazy.length;
+  });
   await page.screenshot({ path: file, fullPage: true });
+  if (drawn) await page.evaluate(() => {
+    for (const el of document.querySelectorAll("*")) if (el.style.contentVisibility === "visible") el.style.contentVisibility = "";
+  });
   return file;
 }
 

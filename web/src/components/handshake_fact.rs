@@ -26,8 +26,9 @@ pub fn HandshakeFactCard() -> Html {
     {
         let outcome = outcome.clone();
         use_effect_with((), move |_| {
-            // In a task of its own, after the first render's effects: the page answers input
-            // first, and the card (at the foot of the page) fills in a moment later.
+            // In a task of its own, after the first render's effects: the first render and its
+            // `app-interactive` mark do not wait for it, and input that arrives meanwhile can
+            // run before it. The card, at the foot of the page, fills in a moment later.
             let timeout = gloo::timers::callback::Timeout::new(0, move || {
                 let start = now_ms();
                 let result = starttls_sim::demo_handshake();

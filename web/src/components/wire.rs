@@ -86,8 +86,11 @@ fn record(n: usize, r: &DecodedRecord) -> Html {
 fn dump_row(row: &HexRow) -> Html {
     let offset = html! { <span class="hex-offset">{ format!("{:04x}", row.offset) }</span> };
     // Most rows lie inside one region: their region class goes on the columns themselves,
-    // which keeps a large flight's dump to a few nodes per row.
-    if let [only] = row.segments.as_slice() {
+    // which keeps a large flight's dump to a few nodes per row. A short last row keeps its
+    // inner spans, so that the colour stops at its last byte.
+    if let [only] = row.segments.as_slice()
+        && row.len == crate::view::hex::ROW_BYTES
+    {
         return html! {
             <div class="hex-row">
                 { offset }

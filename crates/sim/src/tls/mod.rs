@@ -58,7 +58,7 @@ pub struct TlsSettings {
     pub roots_pem: Option<String>,
     /// The peer is real software (a lab session): offer all of *ring*'s suites, groups and
     /// signature schemes (RSA, P-384 too), as real certificates need, instead of the test
-    /// PKI's restricted [`provider`]. Native builds only: the browser never talks to a real
+    /// PKI's restricted `provider()`. Native builds only: the browser never talks to a real
     /// peer, so its build leaves that code out and ignores this.
     #[serde(skip)]
     pub real_peer_crypto: bool,
