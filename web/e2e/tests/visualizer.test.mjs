@@ -321,12 +321,20 @@ test("layout: usable at 360 px and on a 4K projector, in light and dark", async 
 });
 
 test("performance: first interactive render, median step change, transfer size", async () => {
+  // Five fresh page loads, each in a context of its own; the median is the figure.
+  const loads = [];
+  for (let i = 0; i < 4; i++) {
+    const fresh = await open("happy-path");
+    loads.push(await fresh.evaluate(() => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN));
+    await fresh.context().close();
+  }
   const page = await open("happy-path");
-  const ready = await page.evaluate(
-    () => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN,
+  loads.push(await page.evaluate(() => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN));
+  assert.ok(loads.every(Number.isFinite), "the app marks its first interactive render");
+  const sortedLoads = [...loads].sort((a, b) => a - b);
+  console.log(
+    `# perf: navigation to first interactive render, median of 5 loads ${sortedLoads[2].toFixed(0)} ms (${loads.map((t) => t.toFixed(0)).join(", ")})`,
   );
-  assert.ok(Number.isFinite(ready), "the app marks its first interactive render");
-  console.log(`# perf: navigation to first interactive render ${ready.toFixed(0)} ms`);
 
   const largest = [...stepCounts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "second-starttls-compliant";
   await page.locator('[data-testid="scenario-select"]').selectOption(largest);
