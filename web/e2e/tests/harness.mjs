@@ -122,15 +122,14 @@ export async function openPage(browser, url, options = {}) {
 export async function screenshot(page, name) {
   await fs.mkdir(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
-  const drawn = await page.evaluate(() => {
-    const lazy = [...document.querySelectorAll("*")].filter((el) => getComputedStyle(el).contentVisibility === "auto");
-    for (const el of lazy) el.style.contentVisibility = "visible";
-    return lazy.length;
+  const lazy = await page.evaluateHandle(() => {
+    const els = [...document.querySelectorAll("*")].filter((el) => getComputedStyle(el).contentVisibility === "auto");
+    for (const el of els) el.style.contentVisibility = "visible";
+    return els;
   });
   await page.screenshot({ path: file, fullPage: true });
-  if (drawn) await page.evaluate(() => {
-    for (const el of document.querySelectorAll("*")) if (el.style.contentVisibility === "visible") el.style.contentVisibility = "";
-  });
+  await lazy.evaluate((els) => els.forEach((el) => (el.style.contentVisibility = "")));
+  await lazy.dispose();
   return file;
 }
 
