@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod components;
+pub mod engine;
 pub mod hooks;
 pub mod state;
 pub mod view;
@@ -58,10 +59,19 @@ pub fn scenario_param(search: &str) -> Option<String> {
     view::permalink::parse_query(search).query.scenario
 }
 
+/// Whether the engine answers now (`window.wasmBindings.engine_ready()`; in the shipped build,
+/// once the engine module has loaded).
+#[wasm_bindgen]
+pub fn engine_ready() -> bool {
+    engine::is_loaded()
+}
+
 /// A measuring hook for the end-to-end suite, reachable as
 /// `window.wasmBindings.simulate_scenario_ms(id, runs)`: runs the engine on scenario `id`
 /// `runs` times (at least once) and returns the median wall time of one run in milliseconds,
-/// measured with `performance.now`; `NaN` for an unknown scenario or a failed run.
+/// measured with `performance.now`; `NaN` for an unknown scenario, a failed run, or an engine
+/// that has not loaded. In the shipped build a run includes the trace's crossing from the
+/// engine module in compact form.
 #[wasm_bindgen]
 pub fn simulate_scenario_ms(id: &str, runs: u32) -> f64 {
     let Ok(scenario) = starttls_sim::scenario::find(id) else {
@@ -73,7 +83,7 @@ pub fn simulate_scenario_ms(id: &str, runs: u32) -> f64 {
     let mut times = Vec::with_capacity(runs.max(1) as usize);
     for _ in 0..runs.max(1) {
         let t0 = perf.now();
-        if starttls_sim::Engine::simulate(&scenario).is_err() {
+        if engine::compute(&scenario, &[]).is_err() {
             return f64::NAN;
         }
         times.push(perf.now() - t0);
@@ -127,11 +137,21 @@ pub fn App() -> Html {
         root_class("embed", embed);
         root_class("present", present);
     });
-    use_effect_with((), |_| {
-        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-            let _ = perf.mark(READY_MARK);
-        }
-    });
+    {
+        let d = dispatcher.clone();
+        use_effect_with((), move |_| {
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = perf.mark(READY_MARK);
+            }
+            // The engine module, after the first render: what waits for it is then computed.
+            wasm_bindgen_futures::spawn_local(async move {
+                match engine::load().await {
+                    Ok(()) => d.dispatch(Action::EngineReady),
+                    Err(why) => d.dispatch(Action::EngineFailed(why)),
+                }
+            });
+        });
+    }
     let reader = use_mut_ref(|| None);
     let dragging = use_state(|| false);
 
@@ -295,6 +315,16 @@ pub fn App() -> Html {
             _ => html! {},
         },
     };
+    // While the engine module loads, what waits for it says so (a moment, on a fast link).
+    let engine_loading = if state.awaiting.is_some() {
+        html! {
+            <section class="panel engine-loading" role="status" data-testid="engine-loading">
+                <p>{ "Loading the engine (rustls, ring and the SMTP state machines) into this page: the dialogue appears as soon as it has run." }</p>
+            </section>
+        }
+    } else {
+        html! {}
+    };
     let ondragover = {
         let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
@@ -345,6 +375,7 @@ pub fn App() -> Html {
                 { for state.error.as_ref().map(|e| html! {
                     <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
                 }) }
+                { engine_loading.clone() }
                 { workspace }
             </div>
         };
@@ -442,6 +473,7 @@ pub fn App() -> Html {
             { for state.error.as_ref().map(|e| html! {
                 <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
             }) }
+            { engine_loading }
             { if view.lesson { html! {
                 <LessonPanel catalogue={state.catalogue.clone()} scenario_id={AttrValue::from(state.scenario_id.clone())}
                     dispatcher={dispatcher.clone()} />
@@ -475,5 +507,17 @@ pub fn App() -> Html {
 /// shows in the console instead of a silent blank page.
 pub fn start() {
     console_error_panic_hook::set_once();
-    yew::Renderer::<App>::new().render();
+    // The precomputed traces the first view needs, then the first render (a trace that cannot
+    // be fetched is computed by the engine once it has loaded).
+    let wanted = engine::precomputed::wanted(&url_search());
+    if wanted.is_empty() {
+        yew::Renderer::<App>::new().render();
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        for problem in engine::precomputed::fetch(&wanted).await {
+            gloo::console::debug!(format!("no precomputed trace: {problem}"));
+        }
+        yew::Renderer::<App>::new().render();
+    });
 }

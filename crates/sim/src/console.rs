@@ -2,12 +2,14 @@
 //! on the wire, each at a chosen step of the dialogue. [`simulate`] replays a scenario with
 //! them from the start (the UI does so on every change; a scenario takes milliseconds).
 
-use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+
 use crate::trace::{Direction, Trace};
-use crate::{Engine, SimError};
+#[cfg(feature = "engine")]
+use crate::{Engine, SimError, scenario::Scenario};
 
 /// What the person typed at the console.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsoleInput {
     /// A line on the client's connection (sent through TLS when the client's TLS is up).
     ClientLine(String),
@@ -16,7 +18,7 @@ pub enum ConsoleInput {
 }
 
 /// One console entry, applied once the trace has `after + 1` steps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleEntry {
     /// The step the person was looking at when typing.
     pub after: usize,
@@ -25,7 +27,7 @@ pub struct ConsoleEntry {
 }
 
 /// A simulation result: the trace, and for each console entry the index of its first step.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Simulated {
     /// The whole trace.
     pub trace: Trace,
@@ -33,7 +35,8 @@ pub struct Simulated {
     pub console_marks: Vec<usize>,
 }
 
-/// Runs `scenario`, pushing each console entry when the trace reaches its step.
+/// Runs `scenario` (with the `engine` feature), pushing each console entry when the trace reaches its step.
+#[cfg(feature = "engine")]
 pub fn simulate(scenario: &Scenario, console: &[ConsoleEntry]) -> Result<Simulated, SimError> {
     let mut engine = Engine::new(scenario)?;
     let mut console_marks = Vec::with_capacity(console.len());

@@ -16,13 +16,12 @@
 pub mod attacker;
 pub mod audit;
 pub mod clock;
+pub mod compact;
 pub mod compare;
-#[cfg(feature = "engine")]
 pub mod console;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod export;
-#[cfg(feature = "engine")]
 pub mod handshake;
 mod hex;
 pub mod invariants;
@@ -39,8 +38,9 @@ pub mod wire;
 
 #[cfg(feature = "engine")]
 pub use engine::Engine;
+pub use handshake::HandshakeFact;
 #[cfg(feature = "engine")]
-pub use handshake::{HandshakeFact, demo_handshake};
+pub use handshake::demo_handshake;
 pub use scenario::Scenario;
 pub use trace::Trace;
 

@@ -71,11 +71,11 @@ pub struct SessionSummary {
     /// The real peer's address (the client's, for a proxy).
     pub peer: String,
     /// Its software, where it showed it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub software: Option<String>,
     /// TLS version and cipher suite, once the handshake completed (for a proxy, which holds
     /// no key: that TLS records passed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub tls: Option<String>,
     /// How it ended.
     pub outcome: LiveOutcome,

@@ -75,17 +75,17 @@ pub struct WireView {
     /// What the attacker on the wire can read of this flight.
     pub attacker_reads: String,
     /// An attacker's step: these bytes replace the flight of the step just before.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_false")]
     pub rewrites_previous: bool,
     /// The SMTP commands or replies the sender put in this flight.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
     pub smtp: Vec<SmtpItem>,
     /// The TLS messages of the flight, by name, with what protects each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
     pub messages: Vec<TlsMessage>,
     /// An attacker's rewrite: the lines of the original flight and of what the receiver gets,
     /// with the lines the attacker deleted and inserted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
     pub diff: Vec<DiffLine>,
 }
 
@@ -144,7 +144,7 @@ pub enum SmtpItem {
         /// The command.
         command: Command,
         /// The rules this command applies.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
         rules: Vec<RuleId>,
     },
     /// The message text after DATA's 354.
@@ -152,7 +152,7 @@ pub enum SmtpItem {
         /// Octets, dot-stuffed, with the final `.`.
         octets: usize,
         /// The rules applied ([`RuleId::SmtpDotStuffing`]).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
         rules: Vec<RuleId>,
     },
     /// A reply the server sent.
@@ -162,7 +162,7 @@ pub enum SmtpItem {
         /// The verb it answers.
         in_reply_to: Option<Verb>,
         /// The rules this reply applies (its own, not its flight's).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
         rules: Vec<RuleId>,
     },
     /// A line typed at the console on the client's connection.
@@ -316,7 +316,7 @@ pub struct Step {
     /// The bytes on the wire, if any.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "crate::compact::skip_none",
         with = "crate::hex::option"
     )]
     pub bytes: Option<Vec<u8>>,
@@ -324,7 +324,7 @@ pub struct Step {
     pub text: String,
     /// A secondary line for the curious: state names, triggers, table rows. Shown smaller,
     /// never as the main text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub technical: Option<String>,
     /// The rules the step itself applies (or breaks). A flight's commands and replies carry
     /// their own in [`WireView::smtp`]; [`Step::cited`] gives both.
@@ -337,19 +337,19 @@ pub struct Step {
     #[serde(default = "yes")]
     pub headline: bool,
     /// The transition-table row this step takes, when it is a state change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub row: Option<TableRow>,
     /// The client's decision at this step, when it makes one a class can be asked about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub decision: Option<ClientDecision>,
     /// Knowledge items this step discarded (or, with `violation`, kept against the rules).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
     pub discarded: Vec<KnowledgeItem>,
     /// The structured detail.
     pub detail: Detail,
     /// Milliseconds since the session began, for a lab session over real sockets (a
     /// simulation has no clock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub at_ms: Option<u64>,
     /// The client after this step.
     pub client: ClientSnapshot,
@@ -428,11 +428,11 @@ pub struct Trace {
     pub outcome: Outcome,
     /// The TLS secrets in the NSS key log format (one line each), so that an exported capture
     /// can be decrypted in Wireshark. A simulation's keys protect nothing real.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
     pub key_log: Vec<String>,
     /// For a session the lab ran over a real socket: when, with whom, and which side was the
     /// real peer. `None` for a simulation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub lab: Option<LabSession>,
 }
 
@@ -450,7 +450,7 @@ pub struct LabSession {
     pub started: String,
     /// The name and version of the peer's software, where its greeting, EHLO reply or
     /// message headers show it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::compact::skip_none")]
     pub software: Option<String>,
 }
 

@@ -4,8 +4,11 @@
 //!   moves to a file of its own, `boot-<hash>.js`, so that the page runs under a strict
 //!   Content-Security-Policy with no `'unsafe-inline'` (trunk has no option for it yet:
 //!   trunk-rs/trunk#288).
-//! - Every text asset and the wasm get `.gz` and `.br` siblings, for hosts that serve
-//!   precompressed files.
+//! - `traces/<id>.bin`: every catalogue scenario's trace, computed here by the native engine
+//!   in compact form (`starttls_sim::compact`). The page fetches the one its first view needs,
+//!   so that the first screen waits for no engine module (`web/src/engine/precomputed.rs`).
+//! - Every text asset, the wasm and the traces get `.gz` and `.br` siblings, for hosts that
+//!   serve precompressed files.
 //!
 //! `--public-url ./` makes every URL in `index.html` relative, so `dist/` works from any
 //! sub-path of a site. A plain `trunk serve` still works as before, for development.
@@ -25,7 +28,29 @@ pub fn build(env: &Env) -> Result {
         .env("PATH", &env.path))?;
     let dist = root().join("dist");
     externalise_boot(&dist)?;
+    precompute_traces(&dist)?;
     precompress(&dist)
+}
+
+/// Writes `dist/traces/<id>.bin` for every catalogue scenario: its run with no console
+/// entries, in compact form.
+pub fn precompute_traces(dist: &Path) -> Result {
+    let dir = dist.join("traces");
+    std::fs::create_dir_all(&dir)?;
+    let catalogue = starttls_sim::scenario::catalogue().map_err(|e| e.to_string())?;
+    let mut bytes = 0;
+    for scenario in &catalogue {
+        let sim = starttls_sim::console::simulate(scenario, &[])
+            .map_err(|e| format!("precomputing {}: {e}", scenario.id))?;
+        let data = starttls_sim::compact::encode(&sim).map_err(|e| e.to_string())?;
+        bytes += data.len();
+        std::fs::write(dir.join(format!("{}.bin", scenario.id)), data)?;
+    }
+    say(&format!(
+        "precomputed {} traces into dist/traces ({bytes} bytes)",
+        catalogue.len()
+    ));
+    Ok(())
 }
 
 /// A stable 64-bit FNV-1a hash, as hex: names the boot file after its content.
@@ -69,14 +94,20 @@ pub fn externalise_boot(dist: &Path) -> Result {
 
 /// The files that get precompressed siblings.
 pub fn compressible(name: &str) -> bool {
-    [".wasm", ".js", ".css", ".html", ".svg"]
+    [".wasm", ".js", ".css", ".html", ".svg", ".bin"]
         .iter()
         .any(|e| name.ends_with(e))
 }
 
 /// Writes `F.gz` (gzip, level 9) and `F.br` (brotli, quality 11) next to each compressible
-/// file of `dist/`.
+/// file of `dist/` and its folders.
 pub fn precompress(dist: &Path) -> Result {
+    let n = precompress_dir(dist)?;
+    say(&format!("precompressed {n} files (.gz, .br)"));
+    Ok(())
+}
+
+fn precompress_dir(dist: &Path) -> Result<usize> {
     use std::io::Write as _;
     let mut n = 0;
     for entry in std::fs::read_dir(dist)? {
@@ -86,6 +117,10 @@ pub fn precompress(dist: &Path) -> Result {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        if path.is_dir() {
+            n += precompress_dir(&path)?;
+            continue;
+        }
         if !path.is_file() || !compressible(&name) {
             continue;
         }
@@ -101,6 +136,5 @@ pub fn precompress(dist: &Path) -> Result {
         std::fs::write(dist.join(format!("{name}.br")), br)?;
         n += 1;
     }
-    say(&format!("precompressed {n} files (.gz, .br)"));
-    Ok(())
+    Ok(n)
 }

@@ -20,7 +20,8 @@ async function open(query, options) {
   const detailed = query.startsWith("?") && !query.includes("detail=") ? `${query}&detail=all` : query;
   const page = await openPage(browser, `${server.url}${detailed}`, options);
   await page.waitForFunction(
-    () => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
+    () => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "") &&
+      !document.querySelector('[data-testid="engine-loading"]'),
     null,
     { timeout: 30_000 },
   );

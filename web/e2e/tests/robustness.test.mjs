@@ -73,8 +73,10 @@ test(`${QUERIES} random query strings: the page never goes blank, and each bad p
   for (let i = 0; i < QUERIES; i++) {
     const [query, needles] = randomQuery(r, ids);
     await page.goto(`${server.url}${query}`);
+    // Settled: a dialogue or an error, and nothing left waiting for the engine module.
     await page.waitForFunction(
-      () => document.querySelector('[data-testid="step-counter"], [data-testid="error-panel"]'),
+      () => document.querySelector('[data-testid="step-counter"], [data-testid="error-panel"]') &&
+        !document.querySelector('[data-testid="engine-loading"]'),
       null,
       { timeout: 30_000 },
     );

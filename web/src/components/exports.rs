@@ -94,12 +94,21 @@ pub fn import_file(
     let file = gloo::file::File::from(file);
     let name = file.name();
     let task = gloo::file::callbacks::read_as_text(&file, move |result| match result {
-        Ok(text) => match Trace::from_json(&text) {
-            Ok(trace) => dispatcher.dispatch(Action::Import(name, Rc::new(trace))),
-            Err(e) => dispatcher.dispatch(Action::ImportFailed(format!(
-                "{name} cannot be imported: {e}"
-            ))),
-        },
+        // The trace is read by the engine (its JSON reader lives in the engine module).
+        Ok(text) => wasm_bindgen_futures::spawn_local(async move {
+            if let Err(why) = crate::engine::load().await {
+                dispatcher.dispatch(Action::ImportFailed(format!(
+                    "{name} cannot be imported: {why}"
+                )));
+                return;
+            }
+            match crate::engine::import_trace(&text) {
+                Ok(trace) => dispatcher.dispatch(Action::Import(name, Rc::new(trace))),
+                Err(e) => dispatcher.dispatch(Action::ImportFailed(format!(
+                    "{name} cannot be imported: {e}"
+                ))),
+            }
+        }),
         Err(e) => dispatcher.dispatch(Action::ImportFailed(format!("{name} cannot be read: {e}"))),
     });
     *reader.borrow_mut() = Some(task);

@@ -1,5 +1,9 @@
 //! The first screen's proof of life: a real rustls TLS 1.3 handshake, run in this page.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
 use starttls_sim::HandshakeFact;
 use yew::prelude::*;
 
@@ -18,7 +22,7 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs `starttls_sim::demo_handshake` once, in a task after the first render, and shows what it
+/// Runs the engine's `demo_handshake` once, in a task after the first render and the engine's load, and shows what it
 /// negotiated: version, cipher suite, key-exchange group and record counts.
 #[component]
 pub fn HandshakeFactCard() -> Html {
@@ -26,19 +30,39 @@ pub fn HandshakeFactCard() -> Html {
     {
         let outcome = outcome.clone();
         use_effect_with((), move |_| {
-            // In a task of its own, after the first render's effects: the first render and its
-            // `app-interactive` mark do not wait for it, and input that arrives meanwhile can
-            // run before it. The card, at the foot of the page, fills in a moment later.
-            let timeout = gloo::timers::callback::Timeout::new(0, move || {
-                let start = now_ms();
-                let result = starttls_sim::demo_handshake();
-                let millis = now_ms() - start;
-                outcome.set(match result {
-                    Ok(fact) => Outcome::Done { fact, millis },
-                    Err(e) => Outcome::Failed(e.to_string()),
+            // Once the engine has loaded, in a task of its own after the first render's
+            // effects: the first render and its `app-interactive` mark do not wait for it, and
+            // input that arrives meanwhile can run before it. The card, at the foot of the
+            // page, fills in a moment later.
+            let slot: Rc<RefCell<Option<Timeout>>> = Rc::default();
+            let gone = Rc::new(Cell::new(false));
+            {
+                let (slot, gone) = (slot.clone(), gone.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(why) = crate::engine::load().await {
+                        if !gone.get() {
+                            outcome.set(Outcome::Failed(why));
+                        }
+                        return;
+                    }
+                    if gone.get() {
+                        return;
+                    }
+                    *slot.borrow_mut() = Some(Timeout::new(0, move || {
+                        let start = now_ms();
+                        let result = crate::engine::demo_handshake();
+                        let millis = now_ms() - start;
+                        outcome.set(match result {
+                            Ok(fact) => Outcome::Done { fact, millis },
+                            Err(e) => Outcome::Failed(e.to_string()),
+                        });
+                    }));
                 });
-            });
-            move || drop(timeout)
+            }
+            move || {
+                gone.set(true);
+                slot.borrow_mut().take();
+            }
         });
     }
     let body = match &*outcome {

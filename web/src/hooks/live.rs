@@ -111,7 +111,7 @@ fn connect(url: String, conn: Shared, d: UseReducerDispatcher<AppState>) {
             let Some(text) = e.data().as_string() else {
                 return;
             };
-            let message = match serde_json::from_str::<LabMessage>(&text) {
+            let message = match crate::engine::read_lab_message(&text) {
                 Ok(m) => m,
                 Err(err) => {
                     // A message this page cannot read: say so, keep the stream.
@@ -207,7 +207,18 @@ pub fn use_live(url: Option<String>, d: UseReducerDispatcher<AppState>) -> Callb
         let conn = conn.clone();
         use_effect_with(url, move |url| {
             if let Some(url) = url.clone() {
-                connect(url, conn.clone(), d);
+                // The lab's messages are read by the engine: connect once it has loaded.
+                let conn = conn.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    match crate::engine::load().await {
+                        Ok(()) if !conn.borrow().stopped => connect(url, conn, d),
+                        Ok(()) => {}
+                        Err(why) => {
+                            conn.borrow_mut().stopped = true;
+                            status(&conn, &d, LiveStatus::Closed(why));
+                        }
+                    }
+                });
             }
             move || {
                 let mut c = conn.borrow_mut();

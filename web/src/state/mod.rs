@@ -16,7 +16,7 @@ use crate::view::permalink::{self, Query, ViewOptions};
 use crate::view::quiz::question_for;
 
 pub use simulate::{
-    ConsoleEntry, ConsoleInput, Simulated, effective_scenario, simulate, typed_bytes,
+    ConsoleEntry, ConsoleInput, EngineError, Simulated, effective_scenario, simulate, typed_bytes,
 };
 
 /// The scenario shown when the URL names none.
@@ -58,6 +58,21 @@ pub struct QuizState {
     pub right: u32,
     /// Questions answered so far (kept across scenarios).
     pub asked: u32,
+}
+
+/// What waits for the engine module to load ([`crate::engine`]): the page then dispatches
+/// [`Action::EngineReady`], and the state computes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Awaiting {
+    /// The dialogue itself: its simulation could not run yet.
+    pub trace: bool,
+    /// The step a link asked for (from 1), applied once its dialogue is there.
+    pub step: Option<usize>,
+    /// The comparison asked for.
+    pub compare: Option<(String, String)>,
+    /// The dialogue's policy overrides came from a link: if the engine refuses them together,
+    /// they are dropped with a notice, as when the engine answers at once.
+    pub link_overrides: bool,
 }
 
 /// Everything the UI shows.
@@ -103,6 +118,10 @@ pub struct AppState {
     pub compare_pos: usize,
     /// Live mode: a lab's sessions as they happen (`?live=`).
     pub live: Option<Rc<live::LiveState>>,
+    /// What waits for the engine module, while it loads.
+    pub awaiting: Option<Awaiting>,
+    /// Why the engine module could not be loaded, once that happened.
+    pub engine_failure: Option<String>,
 }
 
 /// Two dialogues side by side, and where they part (decided by the engine's comparison).
@@ -117,13 +136,18 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Simulates both scenarios; `None` with a reason when one cannot be run.
-    pub fn new(a: &str, b: &str) -> Result<Self, String> {
-        let run = |id: &str| -> Result<Rc<Trace>, String> {
-            let scenario = effective_scenario(id, &[]).map_err(|e| format!("{id}: {e}"))?;
+    /// Simulates both scenarios; an error with a reason when one cannot be run, or
+    /// [`EngineError::Loading`] while the engine loads.
+    pub fn new(a: &str, b: &str) -> Result<Self, EngineError> {
+        let run = |id: &str| -> Result<Rc<Trace>, EngineError> {
+            let scenario = effective_scenario(id, &[])
+                .map_err(|e| EngineError::Failed(format!("{id}: {e}")))?;
             simulate(&scenario, &[])
                 .map(|s| Rc::new(s.trace))
-                .map_err(|e| format!("{id}: {e}"))
+                .map_err(|e| match e {
+                    EngineError::Loading => EngineError::Loading,
+                    EngineError::Failed(e) => EngineError::Failed(format!("{id}: {e}")),
+                })
         };
         let (left, right) = (run(a)?, run(b)?);
         let divergence = starttls_sim::compare::divergence(&left, &right);
@@ -195,6 +219,10 @@ pub enum Action {
     Compare(Option<(String, String)>),
     /// Something happened in live mode.
     Live(live::LiveEvent),
+    /// The engine module has loaded: compute what waited for it.
+    EngineReady,
+    /// The engine module could not be loaded (why).
+    EngineFailed(String),
 }
 
 impl AppState {
@@ -239,6 +267,8 @@ impl AppState {
             compare: None,
             compare_pos: 0,
             live: None,
+            awaiting: None,
+            engine_failure: None,
         };
         state.resimulate(None)
     }
@@ -274,25 +304,20 @@ impl AppState {
         if !kept.is_empty() {
             state.overrides = kept;
             state = state.resimulate(Some(0));
-            if state.trace.is_none() {
-                notices.push(format!(
-                    "The policy overrides of the link were ignored: {}",
-                    state.error.clone().unwrap_or_default()
-                ));
-                state.overrides.clear();
-                state = state.resimulate(Some(0));
+            if state.awaits_trace() {
+                state.awaiting.get_or_insert_default().link_overrides = true;
+            } else {
+                state.drop_refused_link_overrides(&mut notices);
             }
-        }
-        if let Some(step) = query.step {
-            let len = state.len();
-            if step > len && len > 0 {
-                notices.push(format!(
-                    "The parameter step={step} is past the end: this dialogue has {len} steps, the last one is shown."
-                ));
-            }
-            state.index = step.saturating_sub(1).min(len.saturating_sub(1));
         }
         state.view = query.view;
+        if let Some(step) = query.step {
+            if state.awaits_trace() {
+                state.awaiting.get_or_insert_default().step = Some(step);
+            } else {
+                state.go_to_linked_step(step, &mut notices);
+            }
+        }
         state.index = state.snap(state.index);
         if let Some((a, b)) = &query.compare {
             let known = |id: &str| state.catalogue.iter().any(|s| s.id == id);
@@ -301,6 +326,11 @@ impl AppState {
                     Ok(c) => {
                         state.compare_pos = query.step.unwrap_or(1).saturating_sub(1).min(c.len().saturating_sub(1));
                         state.compare = Some(Rc::new(c));
+                    }
+                    Err(EngineError::Loading) => {
+                        let awaiting = state.awaiting.get_or_insert_default();
+                        awaiting.compare = Some((a.clone(), b.clone()));
+                        awaiting.step = query.step;
                     }
                     Err(e) => notices.push(format!("The comparison could not be run: {e}")),
                 },
@@ -316,9 +346,39 @@ impl AppState {
             state.scenario = None;
             state.compare = None;
             state.index = 0;
+            state.awaiting = None;
         }
         state.notices = notices;
         state
+    }
+
+    /// Whether the dialogue waits for the engine module.
+    pub fn awaits_trace(&self) -> bool {
+        self.awaiting.as_ref().is_some_and(|a| a.trace)
+    }
+
+    /// When the engine refused a link's policy overrides together, drops them and says so.
+    fn drop_refused_link_overrides(&mut self, notices: &mut Vec<String>) {
+        if self.trace.is_none() && !self.overrides.is_empty() {
+            notices.push(format!(
+                "The policy overrides of the link were ignored: {}",
+                self.error.clone().unwrap_or_default()
+            ));
+            self.overrides.clear();
+            *self = self.clone().resimulate(Some(0));
+        }
+    }
+
+    /// Goes to step `step` (from 1) of a link, naming a step past the end in a notice.
+    fn go_to_linked_step(&mut self, step: usize, notices: &mut Vec<String>) {
+        let len = self.len();
+        if step > len && len > 0 {
+            notices.push(format!(
+                "The parameter step={step} is past the end: this dialogue has {len} steps, the last one is shown."
+            ));
+        }
+        self.index = step.saturating_sub(1).min(len.saturating_sub(1));
+        self.index = self.snap(self.index);
     }
 
     /// The query string of the current view (`?scenario=…&step=…`): with the view options for
@@ -466,7 +526,22 @@ impl AppState {
                 self.scenario = None;
             }
             Ok(scenario) => {
+                if let Some(a) = &mut self.awaiting {
+                    a.trace = false;
+                }
                 match simulate(&scenario, &self.console) {
+                    Err(EngineError::Loading) if self.engine_failure.is_none() => {
+                        self.awaiting.get_or_insert_default().trace = true;
+                        self.trace = None;
+                        self.error = None;
+                    }
+                    Err(EngineError::Loading) => {
+                        self.error = Some(format!(
+                            "The simulation cannot run: {}",
+                            self.engine_failure.clone().unwrap_or_default()
+                        ));
+                        self.trace = None;
+                    }
                     Ok(sim) => {
                         let len = sim.trace.steps.len();
                         self.index = goto.unwrap_or(keep).min(len.saturating_sub(1));
@@ -706,6 +781,7 @@ impl Reducible for AppState {
                 next.quiz.answers.clear();
                 next.trace = Some(trace);
                 next.imported = Some(name);
+                next.awaiting = None;
                 next
             }
             Action::ImportFailed(message) => {
@@ -718,9 +794,60 @@ impl Reducible for AppState {
                 if let Some((a, b)) = pair {
                     match Comparison::new(&a, &b) {
                         Ok(c) => next.compare = Some(Rc::new(c)),
+                        Err(EngineError::Loading) => {
+                            next.awaiting.get_or_insert_default().compare = Some((a, b));
+                        }
                         Err(e) => next
                             .notices
                             .push(format!("The comparison could not be run: {e}")),
+                    }
+                }
+                next
+            }
+            Action::EngineReady => {
+                let Some(awaiting) = self.awaiting.clone() else {
+                    return self;
+                };
+                next.awaiting = None;
+                if awaiting.trace {
+                    next = next.resimulate(None);
+                    let mut notices = std::mem::take(&mut next.notices);
+                    if awaiting.link_overrides {
+                        next.drop_refused_link_overrides(&mut notices);
+                    }
+                    if let Some(step) = awaiting.step
+                        && awaiting.compare.is_none()
+                    {
+                        next.go_to_linked_step(step, &mut notices);
+                    }
+                    next.notices = notices;
+                }
+                if let Some((a, b)) = awaiting.compare {
+                    match Comparison::new(&a, &b) {
+                        Ok(c) => {
+                            next.compare_pos = awaiting
+                                .step
+                                .unwrap_or(1)
+                                .saturating_sub(1)
+                                .min(c.len().saturating_sub(1));
+                            next.compare = Some(Rc::new(c));
+                        }
+                        Err(e) => next
+                            .notices
+                            .push(format!("The comparison could not be run: {e}")),
+                    }
+                }
+                next
+            }
+            Action::EngineFailed(why) => {
+                next.engine_failure = Some(why.clone());
+                if let Some(awaiting) = next.awaiting.take() {
+                    if awaiting.trace {
+                        next.error = Some(format!("The simulation cannot run: {why}"));
+                    }
+                    if awaiting.compare.is_some() {
+                        next.notices
+                            .push(format!("The comparison could not be run: {why}"));
                     }
                 }
                 next
@@ -745,6 +872,7 @@ impl Reducible for AppState {
                     live::Shown::Switched | live::Shown::Grew => {
                         let switched = shown == live::Shown::Switched;
                         next.trace = trace;
+                        next.awaiting = None;
                         next.playing = false;
                         next.quiz.asking = None;
                         if switched {

@@ -1,10 +1,12 @@
 //! Running the engine for the UI: a scenario, its policy overrides and the console entries,
-//! replayed from the start every time (a scenario takes a few milliseconds).
+//! replayed from the start every time (a scenario takes a few milliseconds), through
+//! [`crate::engine`].
 
 use starttls_sim::SimError;
 use starttls_sim::scenario::{self, Scenario};
 
-pub use starttls_sim::console::{ConsoleEntry, ConsoleInput, Simulated, simulate};
+pub use crate::engine::{EngineError, simulate};
+pub use starttls_sim::console::{ConsoleEntry, ConsoleInput, Simulated};
 
 /// The scenario `id` with `overrides` applied (dotted keys, JSON values).
 pub fn effective_scenario(id: &str, overrides: &[(String, String)]) -> Result<Scenario, SimError> {

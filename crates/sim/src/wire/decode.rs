@@ -39,7 +39,7 @@ pub enum RecordView {
         key_share_group: Option<String>,
         /// Handshake messages that follow in the same record (TLS 1.2: Certificate,
         /// ServerKeyExchange, ServerHelloDone, all readable on the wire).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "crate::compact::skip_empty")]
         following: Vec<String>,
     },
     /// Other cleartext handshake messages (TLS 1.2: Certificate, ServerKeyExchange, …).

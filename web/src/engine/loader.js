@@ -1,0 +1,40 @@
+// Loads the engine module (`starttls-engine.js` and `starttls-engine_bg.wasm`, which trunk
+// writes unhashed next to index.html) once, and forwards the page's calls to it. A file of its
+// own, not inline code: the page runs under `script-src 'self'`.
+let engine = null;
+let loading = null;
+
+export function load_engine() {
+  if (loading === null) {
+    const base = document.baseURI;
+    loading = import(new URL("starttls-engine.js", base).href).then(async (m) => {
+      await m.default({ module_or_path: new URL("starttls-engine_bg.wasm", base) });
+      engine = m;
+    });
+    // A failed load may be retried by the next call.
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+export function engine_loaded() {
+  return engine !== null;
+}
+
+export function engine_simulate(scenario, console) {
+  return engine.simulate(scenario, console);
+}
+
+export function engine_demo_handshake() {
+  return engine.demo_handshake();
+}
+
+export function engine_import_trace(text) {
+  return engine.import_trace(text);
+}
+
+export function engine_read_lab_message(text) {
+  return engine.read_lab_message(text);
+}
