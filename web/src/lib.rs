@@ -39,6 +39,9 @@ use view::knowledge::Side;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
+/// How long the first render waits for the precomputed traces at most, in milliseconds.
+pub const PRECOMPUTED_WAIT_MS: u32 = 3000;
+
 /// The `performance.mark` set once the first interactive render is done.
 pub const READY_MARK: &str = "app-interactive";
 
@@ -316,7 +319,7 @@ pub fn App() -> Html {
         },
     };
     // While the engine module loads, what waits for it says so (a moment, on a fast link).
-    let engine_loading = if state.awaiting.is_some() {
+    let engine_loading = if state.waiting() {
         html! {
             <section class="panel engine-loading" role="status" data-testid="engine-loading">
                 <p>{ "Loading the engine (rustls, ring and the SMTP state machines) into this page: the dialogue appears as soon as it has run." }</p>
@@ -508,16 +511,27 @@ pub fn App() -> Html {
 pub fn start() {
     console_error_panic_hook::set_once();
     // The precomputed traces the first view needs, then the first render (a trace that cannot
-    // be fetched is computed by the engine once it has loaded).
+    // be fetched is computed by the engine once it has loaded). A fetch that stalls does not
+    // hold the page: the first render happens after `PRECOMPUTED_WAIT_MS` at the latest.
     let wanted = engine::precomputed::wanted(&url_search());
-    if wanted.is_empty() {
-        yew::Renderer::<App>::new().render();
-        return;
-    }
+    let rendered = Rc::new(std::cell::Cell::new(false));
+    let render = {
+        let rendered = rendered.clone();
+        move || {
+            if !rendered.replace(true) {
+                yew::Renderer::<App>::new().render();
+            }
+        }
+    };
+    let fallback = {
+        let render = render.clone();
+        gloo::timers::callback::Timeout::new(PRECOMPUTED_WAIT_MS, render)
+    };
     wasm_bindgen_futures::spawn_local(async move {
         for problem in engine::precomputed::fetch(&wanted).await {
             gloo::console::debug!(format!("no precomputed trace: {problem}"));
         }
-        yew::Renderer::<App>::new().render();
+        drop(fallback);
+        render();
     });
 }

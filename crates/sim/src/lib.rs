@@ -7,7 +7,9 @@
 //!
 //! The `engine` feature (on by default) is the engine itself: rustls, *ring*, the test PKI
 //! and the wire decoder. Without it the crate is the trace model alone ([`trace`],
-//! [`scenario`], the wire views, [`compare`], [`export`], [`live`]), with no TLS code.
+//! [`scenario`], the wire views, [`compare`], [`export`], [`live`], the console's and the
+//! handshake's types, and [`compact`], their binary form), with no TLS code: the page's own
+//! wasm module is built that way, and the engine module (`crates/engine`) with it.
 #![forbid(unsafe_code)]
 // Without the `engine` feature only the trace model is built: the helpers that only the
 // engine calls (narration, the attacker's rewrites) are then unused, and that is expected.

@@ -4,9 +4,14 @@
 //!   moves to a file of its own, `boot-<hash>.js`, so that the page runs under a strict
 //!   Content-Security-Policy with no `'unsafe-inline'` (trunk has no option for it yet:
 //!   trunk-rs/trunk#288).
-//! - `traces/<id>.bin`: every catalogue scenario's trace, computed here by the native engine
-//!   in compact form (`starttls_sim::compact`). The page fetches the one its first view needs,
-//!   so that the first screen waits for no engine module (`web/src/engine/precomputed.rs`).
+//! - The engine module, which trunk writes unhashed (`starttls-engine.js` and `_bg.wasm`: a
+//!   second module is a "worker" to trunk), gets hashed names, and `index.html` names them in
+//!   `<meta name="starttls-engine">`, which `web/src/engine/loader.js` reads: a host that
+//!   caches files for long never pairs a page with another build's engine.
+//! - `traces-<hash>/<id>.bin`: every catalogue scenario's trace, computed here by the native
+//!   engine in compact form (`starttls_sim::compact`), in a folder named after their content
+//!   (the same meta names it). The page fetches the one its first view needs, so that the
+//!   first screen waits for no engine module (`web/src/engine/precomputed.rs`).
 //! - Every text asset, the wasm and the traces get `.gz` and `.br` siblings, for hosts that
 //!   serve precompressed files.
 //!
@@ -28,29 +33,68 @@ pub fn build(env: &Env) -> Result {
         .env("PATH", &env.path))?;
     let dist = root().join("dist");
     externalise_boot(&dist)?;
-    precompute_traces(&dist)?;
+    let traces = precompute_traces(&dist)?;
+    hash_engine(&dist, &traces)?;
     precompress(&dist)
 }
 
-/// Writes `dist/traces/<id>.bin` for every catalogue scenario: its run with no console
-/// entries, in compact form.
-pub fn precompute_traces(dist: &Path) -> Result {
-    let dir = dist.join("traces");
-    std::fs::create_dir_all(&dir)?;
+/// Renames the engine module's files after their content and names them, and the traces'
+/// folder, in `index.html`.
+pub fn hash_engine(dist: &Path, traces: &str) -> Result {
+    let (js, wasm) = ("starttls-engine.js", "starttls-engine_bg.wasm");
+    let wasm_bytes = std::fs::read(dist.join(wasm))
+        .map_err(|e| format!("dist/{wasm}: {e} (did index.html lose the engine link?)"))?;
+    let js_text = std::fs::read_to_string(dist.join(js))?;
+    let mut both = wasm_bytes.clone();
+    both.extend_from_slice(js_text.as_bytes());
+    let hash = fnv(&both);
+    let (js_name, wasm_name) = (
+        format!("starttls-engine-{hash}.js"),
+        format!("starttls-engine-{hash}_bg.wasm"),
+    );
+    std::fs::rename(dist.join(js), dist.join(&js_name))?;
+    std::fs::rename(dist.join(wasm), dist.join(&wasm_name))?;
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)?;
+    let meta = format!(
+        "<meta name=\"starttls-engine\" content=\"{js_name}\" data-wasm=\"{wasm_name}\" data-traces=\"{traces}\" />"
+    );
+    let Some(at) = html.find("</head>") else {
+        return Err("dist/index.html has no </head>".into());
+    };
+    std::fs::write(&index, format!("{}{meta}{}", &html[..at], &html[at..]))?;
+    say(&format!(
+        "engine module renamed to {js_name} and {wasm_name}"
+    ));
+    Ok(())
+}
+
+/// Writes `dist/traces-<hash>/<id>.bin` for every catalogue scenario (its run with no console
+/// entries, in compact form); returns the folder's name.
+pub fn precompute_traces(dist: &Path) -> Result<String> {
     let catalogue = starttls_sim::scenario::catalogue().map_err(|e| e.to_string())?;
-    let mut bytes = 0;
+    let mut files = Vec::new();
+    let mut all = Vec::new();
     for scenario in &catalogue {
         let sim = starttls_sim::console::simulate(scenario, &[])
             .map_err(|e| format!("precomputing {}: {e}", scenario.id))?;
         let data = starttls_sim::compact::encode(&sim).map_err(|e| e.to_string())?;
-        bytes += data.len();
-        std::fs::write(dir.join(format!("{}.bin", scenario.id)), data)?;
+        all.extend_from_slice(scenario.id.as_bytes());
+        all.extend_from_slice(&data);
+        files.push((format!("{}.bin", scenario.id), data));
+    }
+    let name = format!("traces-{}", fnv(&all));
+    let dir = dist.join(&name);
+    std::fs::create_dir_all(&dir)?;
+    for (file, data) in &files {
+        std::fs::write(dir.join(file), data)?;
     }
     say(&format!(
-        "precomputed {} traces into dist/traces ({bytes} bytes)",
-        catalogue.len()
+        "precomputed {} traces into dist/{name} ({} bytes)",
+        files.len(),
+        files.iter().map(|(_, d)| d.len()).sum::<usize>()
     ));
-    Ok(())
+    Ok(name)
 }
 
 /// A stable 64-bit FNV-1a hash, as hex: names the boot file after its content.

@@ -123,7 +123,7 @@ pub fn report(dist: &Path) -> Result<Vec<Row>> {
         ),
         (
             Load::OnDemand,
-            "on demand (other views' precomputed traces)",
+            "when a link opens on another scenario (its precomputed trace)",
         ),
         (Load::Never, "not loaded by the app (the embedding example)"),
     ] {
@@ -150,7 +150,7 @@ pub enum Load {
     First,
     /// Right after the first render: the engine module (`web/src/engine/loader.js`).
     AfterFirstRender,
-    /// Only for another view: the other scenarios' precomputed traces.
+    /// Only when a link opens on another scenario (or a comparison): its precomputed trace.
     OnDemand,
     /// Never: the embedding example is a page for documentation writers to copy.
     Never,
@@ -162,8 +162,8 @@ pub fn load(name: &str) -> Load {
         Load::Never
     } else if name.starts_with("starttls-engine") {
         Load::AfterFirstRender
-    } else if let Some(trace) = name.strip_prefix("traces/") {
-        if trace == "happy-path.bin" {
+    } else if name.starts_with("traces") && name.ends_with(".bin") {
+        if name.ends_with("/happy-path.bin") {
             Load::First
         } else {
             Load::OnDemand

@@ -470,6 +470,8 @@ test("presenter mode: large type, high contrast, only the needed panels, PageUp/
 test("performance: each scenario's simulation time in the browser (median of 9 runs after a warm-up, performance.now)", async () => {
   const page = await open("?scenario=happy-path");
   await page.waitForFunction(() => typeof window.wasmBindings?.simulate_scenario_ms === "function");
+  // The engine module loads after the first render; until then the hook answers NaN.
+  await page.waitForFunction(() => window.wasmBindings.engine_ready() === true);
   const ids = await scenarioIds(page);
   const results = [];
   // Warm-up, not recorded: the first runs also pay for the engine's code being compiled to

@@ -406,7 +406,7 @@ test("performance: first interactive render, median step change, transfer size",
     `# perf: first load ${first.gzip} B gzip (${first.raw} B raw, target 400 KB): ${[...new Set(fetched.before)].join(", ")}`,
   );
   console.log(`# perf: after the first render ${later.gzip} B gzip (${later.raw} B raw): ${[...new Set(fetched.after)].join(", ")}`);
-  assert.ok(fetched.before.some((n) => n.startsWith("traces/")), "the first view starts from a precomputed trace");
+  assert.ok(fetched.before.some((n) => /^traces-[0-9a-f]+\/happy-path\.bin$/.test(n)), "the first view starts from a precomputed trace");
   assert.ok(!fetched.before.some((n) => n.startsWith("starttls-engine")), "the first render waits for no engine module");
   assert.ok(first.gzip <= 400 * 1024, `the first load is ${first.gzip} bytes gzip`);
   assert.deepEqual(page.errors, []);

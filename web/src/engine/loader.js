@@ -1,14 +1,18 @@
-// Loads the engine module (`starttls-engine.js` and `starttls-engine_bg.wasm`, which trunk
-// writes unhashed next to index.html) once, and forwards the page's calls to it. A file of its
-// own, not inline code: the page runs under `script-src 'self'`.
+// Loads the engine module once, and forwards the page's calls to it. Its files are those that
+// `<meta name="starttls-engine">` names (`cargo xtask build` hashes them), or trunk's unhashed
+// `starttls-engine.js` and `starttls-engine_bg.wasm` (`trunk serve`), next to index.html. A
+// file of its own, not inline code: the page runs under `script-src 'self'`.
 let engine = null;
 let loading = null;
 
 export function load_engine() {
   if (loading === null) {
     const base = document.baseURI;
-    loading = import(new URL("starttls-engine.js", base).href).then(async (m) => {
-      await m.default({ module_or_path: new URL("starttls-engine_bg.wasm", base) });
+    const meta = document.querySelector('meta[name="starttls-engine"]');
+    const js = meta?.getAttribute("content") || "starttls-engine.js";
+    const wasm = meta?.dataset.wasm || "starttls-engine_bg.wasm";
+    loading = import(new URL(js, base).href).then(async (m) => {
+      await m.default({ module_or_path: new URL(wasm, base) });
       engine = m;
     });
     // A failed load may be retried by the next call.

@@ -21,6 +21,8 @@ pub mod precomputed;
 
 #[cfg(feature = "inline-engine")]
 use inline as backend;
+#[cfg(feature = "inline-engine")]
+pub use inline::hold;
 #[cfg(not(feature = "inline-engine"))]
 use module as backend;
 

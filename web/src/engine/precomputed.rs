@@ -1,5 +1,5 @@
 //! Traces of the catalogue that `cargo xtask build` computed natively, with the same engine,
-//! and wrote into `dist/traces/<id>.bin` (compact form). The page fetches the ones its first
+//! and wrote into `dist/traces-<hash>/<id>.bin` (compact form; `index.html` names the folder). The page fetches the ones its first
 //! view needs before its first render, so the first screen waits for no engine: a scenario
 //! without policy changes or console entries is answered from here.
 //!
@@ -33,7 +33,7 @@ pub fn insert(id: &str, bytes: &[u8]) -> Result<(), String> {
     let sim: Simulated = compact::decode(bytes).map_err(|e| e.to_string())?;
     if sim.trace.scenario.id != id {
         return Err(format!(
-            "traces/{id}.bin holds the trace of {}",
+            "the precomputed {id}.bin holds the trace of {}",
             sim.trace.scenario.id
         ));
     }
@@ -41,16 +41,30 @@ pub fn insert(id: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches `traces/<id>.bin` (relative to the page) for each catalogue id; a missing or
+/// The folder of the traces, relative to the page: the one `<meta name="starttls-engine">`
+/// names (`data-traces`), or none (`trunk serve` writes no traces).
+fn folder() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .query_selector("meta[name=\"starttls-engine\"]")
+        .ok()??
+        .get_attribute("data-traces")
+        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Fetches `<folder>/<id>.bin` (relative to the page) for each catalogue id; a missing or
 /// unreadable file is skipped (the engine then computes that trace), and named in the
 /// returned list.
 pub async fn fetch(ids: &[String]) -> Vec<String> {
     let mut problems = Vec::new();
+    let Some(folder) = folder() else {
+        return problems;
+    };
     for id in ids {
         if scenario::find(id).is_err() {
             continue;
         }
-        let url = format!("traces/{id}.bin");
+        let url = format!("{folder}/{id}.bin");
         let result = async {
             let response = gloo::net::http::Request::get(&url)
                 .send()
@@ -78,14 +92,18 @@ pub fn wanted(search: &str) -> Vec<String> {
     if query.live.is_some() || !query.overrides.is_empty() {
         return Vec::new();
     }
+    // An unknown scenario opens the default one.
+    let known = |id: &String| scenario::find(id).is_ok();
     let mut ids = vec![
         query
             .scenario
+            .filter(known)
             .unwrap_or_else(|| crate::state::DEFAULT_SCENARIO.to_string()),
     ];
-    if let Some((a, b)) = query.compare {
-        ids.extend([a, b]);
+    for id in query.compare.into_iter().flat_map(|(a, b)| [a, b]) {
+        if known(&id) && !ids.contains(&id) {
+            ids.push(id);
+        }
     }
-    ids.dedup();
     ids
 }

@@ -73,6 +73,17 @@ pub struct Awaiting {
     /// The dialogue's policy overrides came from a link: if the engine refuses them together,
     /// they are dropped with a notice, as when the engine answers at once.
     pub link_overrides: bool,
+    /// A console entry typed at this step waits: once computed, its first step is shown.
+    pub console_after: Option<usize>,
+}
+
+impl Awaiting {
+    /// Forgets what a link asked of the dialogue (its step, its overrides), once the person
+    /// changes the dialogue.
+    fn forget_link(&mut self) {
+        self.step = None;
+        self.link_overrides = false;
+    }
 }
 
 /// Everything the UI shows.
@@ -357,6 +368,13 @@ impl AppState {
         self.awaiting.as_ref().is_some_and(|a| a.trace)
     }
 
+    /// Whether anything on screen waits for the engine module (the dialogue or a comparison).
+    pub fn waiting(&self) -> bool {
+        self.awaiting
+            .as_ref()
+            .is_some_and(|a| a.trace || a.compare.is_some())
+    }
+
     /// When the engine refused a link's policy overrides together, drops them and says so.
     fn drop_refused_link_overrides(&mut self, notices: &mut Vec<String>) {
         if self.trace.is_none() && !self.overrides.is_empty() {
@@ -384,10 +402,20 @@ impl AppState {
     /// The query string of the current view (`?scenario=…&step=…`): with the view options for
     /// the address bar, without them for a link to share.
     pub fn query(&self, with_view: bool) -> String {
-        if let Some(c) = &self.compare {
+        let waiting_compare = self.awaiting.as_ref().and_then(|a| {
+            a.compare
+                .clone()
+                .map(|pair| (pair, a.step.unwrap_or(1).saturating_sub(1)))
+        });
+        let compare = self
+            .compare
+            .as_ref()
+            .map(|c| ((c.left.0.clone(), c.right.0.clone()), self.compare_pos))
+            .or(waiting_compare);
+        if let Some((pair, pos)) = compare {
             return permalink::to_query(&Query {
-                compare: Some((c.left.0.clone(), c.right.0.clone())),
-                step: Some(self.compare_pos + 1),
+                compare: Some(pair),
+                step: Some(pos + 1),
                 view: if with_view {
                     self.view
                 } else {
@@ -411,7 +439,17 @@ impl AppState {
             compare: None,
             live: None,
             scenario: Some(self.scenario_id.clone()),
-            step: (!self.is_empty()).then_some(self.index + 1),
+            // While the dialogue waits for the engine, the step it will open at.
+            step: if self.awaits_trace() {
+                Some(
+                    self.awaiting
+                        .as_ref()
+                        .and_then(|a| a.step)
+                        .unwrap_or(self.index + 1),
+                )
+            } else {
+                (!self.is_empty()).then_some(self.index + 1)
+            },
             overrides: self.overrides.clone(),
             view: if with_view {
                 self.view
@@ -519,6 +557,9 @@ impl AppState {
         self.imported = None;
         self.quiz.asking = None;
         self.quiz.answers.clear();
+        if let Some(a) = &mut self.awaiting {
+            a.trace = false;
+        }
         match effective_scenario(&self.scenario_id, &self.overrides) {
             Err(e) => {
                 self.error = Some(format!("The engine refused this configuration: {e}"));
@@ -526,12 +567,11 @@ impl AppState {
                 self.scenario = None;
             }
             Ok(scenario) => {
-                if let Some(a) = &mut self.awaiting {
-                    a.trace = false;
-                }
                 match simulate(&scenario, &self.console) {
                     Err(EngineError::Loading) if self.engine_failure.is_none() => {
+                        // The step stays where it is, for when the dialogue is there.
                         self.awaiting.get_or_insert_default().trace = true;
+                        self.index = goto.unwrap_or(keep);
                         self.trace = None;
                         self.error = None;
                     }
@@ -557,7 +597,9 @@ impl AppState {
                 self.scenario = Some(Rc::new(scenario));
             }
         }
-        self.index = self.snap(self.index);
+        if !self.awaits_trace() {
+            self.index = self.snap(self.index);
+        }
         self.playing = self.playing && self.next_shown().is_some();
         self
     }
@@ -626,14 +668,26 @@ impl Reducible for AppState {
                 next.console.clear();
                 next.index = 0;
                 next.playing = false;
+                // What a link asked of the dialogue no longer applies to this one.
+                if let Some(a) = &mut next.awaiting {
+                    a.forget_link();
+                    a.console_after = None;
+                }
                 next.resimulate(Some(0))
             }
             Action::SetOverride(key, value) => {
+                if let Some(a) = &mut next.awaiting {
+                    a.forget_link();
+                }
                 next.overrides.retain(|(k, _)| *k != key);
                 next.overrides.push((key, value));
                 next.resimulate(None)
             }
             Action::ResetOverrides => {
+                if let Some(a) = &mut next.awaiting {
+                    a.forget_link();
+                    a.console_after = None;
+                }
                 next.overrides.clear();
                 next.console.clear();
                 next.resimulate(None)
@@ -702,9 +756,16 @@ impl Reducible for AppState {
             }
             Action::Console(input) => {
                 let after = self.index;
+                if let Some(a) = &mut next.awaiting {
+                    a.forget_link();
+                }
                 next.console.push(ConsoleEntry { after, input });
                 next.console.sort_by_key(|e| e.after);
-                let resimulated = next.resimulate(None);
+                let mut resimulated = next.resimulate(None);
+                if resimulated.awaits_trace() {
+                    resimulated.awaiting.get_or_insert_default().console_after = Some(after);
+                    return Rc::new(resimulated);
+                }
                 // Show the first step the new entry produced.
                 let mark = resimulated
                     .console
@@ -791,12 +852,21 @@ impl Reducible for AppState {
             Action::Compare(pair) => {
                 next.compare = None;
                 next.compare_pos = 0;
+                // A newer request replaces one that waits (and its link's step).
+                if let Some(w) = &mut next.awaiting {
+                    w.compare = None;
+                    w.step = None;
+                }
                 if let Some((a, b)) = pair {
                     match Comparison::new(&a, &b) {
                         Ok(c) => next.compare = Some(Rc::new(c)),
-                        Err(EngineError::Loading) => {
+                        Err(EngineError::Loading) if next.engine_failure.is_none() => {
                             next.awaiting.get_or_insert_default().compare = Some((a, b));
                         }
+                        Err(EngineError::Loading) => next.notices.push(format!(
+                            "The comparison could not be run: {}",
+                            next.engine_failure.clone().unwrap_or_default()
+                        )),
                         Err(e) => next
                             .notices
                             .push(format!("The comparison could not be run: {e}")),
@@ -821,6 +891,16 @@ impl Reducible for AppState {
                         next.go_to_linked_step(step, &mut notices);
                     }
                     next.notices = notices;
+                    // The console entry typed while waiting: its first step.
+                    if let Some(after) = awaiting.console_after
+                        && let Some(mark) = next
+                            .console
+                            .iter()
+                            .rposition(|e| e.after == after)
+                            .and_then(|i| next.console_marks.get(i).copied())
+                    {
+                        next = next.goto(mark);
+                    }
                 }
                 if let Some((a, b)) = awaiting.compare {
                     match Comparison::new(&a, &b) {
