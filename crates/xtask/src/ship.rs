@@ -33,7 +33,7 @@ pub fn build(env: &Env) -> Result {
         .env("PATH", &env.path))?;
     let dist = root().join("dist");
     externalise_boot(&dist)?;
-    let traces = precompute_traces(&dist)?;
+    let traces = precompute_traces(env, &dist)?;
     hash_engine(&dist, &traces)?;
     precompress(&dist)
 }
@@ -70,29 +70,39 @@ pub fn hash_engine(dist: &Path, traces: &str) -> Result {
 }
 
 /// Writes `dist/traces-<hash>/<id>.bin` for every catalogue scenario (its run with no console
-/// entries, in compact form); returns the folder's name.
-pub fn precompute_traces(dist: &Path) -> Result<String> {
-    let catalogue = starttls_sim::scenario::catalogue().map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
+/// entries, in compact form), with the engine's `precompute-traces` run natively (its build
+/// is the native tests' own); returns the folder's name.
+pub fn precompute_traces(env: &Env, dist: &Path) -> Result<String> {
+    let staging = dist.join("traces");
+    run(tool("cargo")
+        .env("CARGO_TARGET_DIR", &env.target_dir)
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "starttls-engine",
+            "--bin",
+            "precompute-traces",
+            "--",
+        ])
+        .arg(&staging)
+        .current_dir(root())
+        .env("PATH", &env.path))?;
+    let mut files: Vec<_> = std::fs::read_dir(&staging)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    files.sort();
     let mut all = Vec::new();
-    for scenario in &catalogue {
-        let sim = starttls_sim::console::simulate(scenario, &[])
-            .map_err(|e| format!("precomputing {}: {e}", scenario.id))?;
-        let data = starttls_sim::compact::encode(&sim).map_err(|e| e.to_string())?;
-        all.extend_from_slice(scenario.id.as_bytes());
-        all.extend_from_slice(&data);
-        files.push((format!("{}.bin", scenario.id), data));
+    for f in &files {
+        all.extend_from_slice(f.file_name().unwrap_or_default().as_encoded_bytes());
+        all.extend_from_slice(&std::fs::read(f)?);
     }
     let name = format!("traces-{}", fnv(&all));
-    let dir = dist.join(&name);
-    std::fs::create_dir_all(&dir)?;
-    for (file, data) in &files {
-        std::fs::write(dir.join(file), data)?;
-    }
+    std::fs::rename(&staging, dist.join(&name))?;
     say(&format!(
         "precomputed {} traces into dist/{name} ({} bytes)",
         files.len(),
-        files.iter().map(|(_, d)| d.len()).sum::<usize>()
+        all.len()
     ));
     Ok(name)
 }

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlAnchorElement, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::engine::{self, EngineError};
 use crate::state::{Action, AppState};
 use crate::view::export::{base_name, standalone_svg};
 
@@ -69,6 +70,36 @@ pub fn diagram_svg(title: &str) -> Option<String> {
         .serialize_to_string(&copy)
         .ok()?;
     standalone_svg(&text, title, width, height)
+}
+
+/// Runs an export that the engine module writes: at once when it has loaded, else once it
+/// has; an error is shown in the notices.
+fn with_engine(
+    trace: &Trace,
+    name: &str,
+    d: UseReducerDispatcher<AppState>,
+    export: impl Fn(&Trace, &str) -> Result<(), EngineError> + 'static,
+) {
+    let fail = |d: &UseReducerDispatcher<AppState>, e: &dyn std::fmt::Display| {
+        d.dispatch(Action::ImportFailed(format!(
+            "The export cannot be written: {e}"
+        )))
+    };
+    match export(trace, name) {
+        Ok(()) => {}
+        Err(EngineError::Loading) => {
+            let (trace, name) = (trace.clone(), name.to_string());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(why) = engine::load().await {
+                    return fail(&d, &why);
+                }
+                if let Err(e) = export(&trace, &name) {
+                    fail(&d, &e);
+                }
+            });
+        }
+        Err(e) => fail(&d, &e),
+    }
 }
 
 /// One export: from the trace and the base file name to a download.
@@ -140,13 +171,17 @@ pub fn Exports(props: &ExportsProps) -> Html {
             transcript::render(t, false).as_bytes(),
         )
     }));
-    let json = on(Rc::new(|t, n| {
-        download(
-            &format!("{n}.json"),
-            "application/json",
-            t.to_json().as_bytes(),
-        )
-    }));
+    // The trace file and the capture are written by the engine module (it holds the JSON
+    // writer and the pcapng writer), once it has loaded.
+    let json = {
+        let d = props.dispatcher.clone();
+        on(Rc::new(move |t, n| {
+            with_engine(t, n, d.clone(), |t, n| {
+                engine::export_json(t)
+                    .map(|text| download(&format!("{n}.json"), "application/json", text.as_bytes()))
+            })
+        }))
+    };
     let svg = on(Rc::new(|t, n| {
         if let Some(svg) = diagram_svg(&format!("STARTTLS Playground: {}", t.scenario.title)) {
             download(&format!("{n}.svg"), "image/svg+xml", svg.as_bytes());
@@ -154,15 +189,16 @@ pub fn Exports(props: &ExportsProps) -> Html {
     }));
     let pcap = {
         let d = props.dispatcher.clone();
-        on(Rc::new(move |t, n| match export::pcapng(t, now) {
-            Ok(bytes) => download(
-                &format!("{n}.pcapng"),
-                "application/vnd.tcpdump.pcap",
-                &bytes,
-            ),
-            Err(e) => d.dispatch(Action::ImportFailed(format!(
-                "The capture cannot be written: {e}"
-            ))),
+        on(Rc::new(move |t, n| {
+            with_engine(t, n, d.clone(), move |t, n| {
+                engine::export_pcapng(t, now).map(|bytes| {
+                    download(
+                        &format!("{n}.pcapng"),
+                        "application/vnd.tcpdump.pcap",
+                        &bytes,
+                    )
+                })
+            })
         }))
     };
     let keys = on(Rc::new(|t, _| {

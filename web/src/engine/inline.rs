@@ -56,6 +56,16 @@ pub fn import_trace(text: &str) -> Result<Trace, EngineError> {
     Trace::from_json(text).map_err(failed)
 }
 
+pub fn export_json(trace: &Trace) -> Result<String, EngineError> {
+    held()?;
+    Ok(trace.to_json())
+}
+
+pub fn export_pcapng(trace: &Trace, start_unix: u64) -> Result<Vec<u8>, EngineError> {
+    held()?;
+    starttls_sim::export::pcapng(trace, start_unix).map_err(failed)
+}
+
 pub fn read_lab_message(text: &str) -> Result<LabMessage, EngineError> {
     held()?;
     serde_json::from_str(text).map_err(failed)

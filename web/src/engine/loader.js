@@ -42,3 +42,11 @@ export function engine_import_trace(text) {
 export function engine_read_lab_message(text) {
   return engine.read_lab_message(text);
 }
+
+export function engine_export_json(trace) {
+  return engine.export_json(trace);
+}
+
+export function engine_export_pcapng(trace, startUnix) {
+  return engine.export_pcapng(trace, startUnix);
+}

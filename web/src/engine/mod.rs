@@ -5,7 +5,7 @@
 //! - with the `inline-engine` feature (the default, used by the wasm tests), the engine is
 //!   linked into the page's own module and every call answers at once;
 //! - without it (the shipped build: `index.html` turns the feature off), the engine is a wasm
-//!   module of its own, `starttls-engine`, that the page loads after its first render
+//!   module of its own (with the JSON trace reader and writer, and the pcapng writer), `starttls-engine`, that the page loads after its first render
 //!   ([`load`]). Until it has loaded, calls answer [`EngineError::Loading`], and the state
 //!   waits for [`crate::state::Action::EngineReady`]. Traces cross between the two modules in
 //!   compact form ([`starttls_sim::compact`]).
@@ -84,6 +84,16 @@ pub fn demo_handshake() -> Result<HandshakeFact, EngineError> {
 /// Reads an exported trace file: the trace, or the import error (field and position).
 pub fn import_trace(text: &str) -> Result<Trace, EngineError> {
     backend::import_trace(text)
+}
+
+/// Writes the trace file (JSON) of `trace`.
+pub fn export_json(trace: &Trace) -> Result<String, EngineError> {
+    backend::export_json(trace)
+}
+
+/// Writes `trace` as a pcapng capture whose first packet is at `start_unix`.
+pub fn export_pcapng(trace: &Trace, start_unix: u64) -> Result<Vec<u8>, EngineError> {
+    backend::export_pcapng(trace, start_unix)
 }
 
 /// Reads one JSON message of the lab's WebSocket.

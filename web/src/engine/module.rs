@@ -24,6 +24,10 @@ extern "C" {
     fn engine_import_trace(text: &str) -> Result<Vec<u8>, JsValue>;
     #[wasm_bindgen(catch)]
     fn engine_read_lab_message(text: &str) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn engine_export_json(trace: &[u8]) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn engine_export_pcapng(trace: &[u8], start_unix: u64) -> Result<Vec<u8>, JsValue>;
 }
 
 /// The message of a value the engine module threw: its string, or a JS error's text.
@@ -66,6 +70,24 @@ pub fn demo_handshake() -> Result<HandshakeFact, EngineError> {
 
 pub fn import_trace(text: &str) -> Result<Trace, EngineError> {
     answer(|| engine_import_trace(text))
+}
+
+/// A trace in compact form, for the engine module.
+fn compact_trace(trace: &Trace) -> Result<Vec<u8>, EngineError> {
+    if !engine_loaded() {
+        return Err(EngineError::Loading);
+    }
+    compact::encode(trace).map_err(|e| EngineError::Failed(e.to_string()))
+}
+
+pub fn export_json(trace: &Trace) -> Result<String, EngineError> {
+    let bytes = compact_trace(trace)?;
+    engine_export_json(&bytes).map_err(|e| EngineError::Failed(message(e)))
+}
+
+pub fn export_pcapng(trace: &Trace, start_unix: u64) -> Result<Vec<u8>, EngineError> {
+    let bytes = compact_trace(trace)?;
+    engine_export_pcapng(&bytes, start_unix).map_err(|e| EngineError::Failed(message(e)))
 }
 
 pub fn read_lab_message(text: &str) -> Result<LabMessage, EngineError> {
