@@ -328,6 +328,25 @@ pub fn App() -> Html {
     } else {
         html! {}
     };
+    // A failed load: why, and a retry (the loader starts over after a failure).
+    let engine_failed = state.engine_failure.as_ref().map(|why| {
+        let d = dispatcher.clone();
+        let retry = Callback::from(move |_: MouseEvent| {
+            let d = d.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match engine::load().await {
+                    Ok(()) => d.dispatch(Action::EngineReady),
+                    Err(why) => d.dispatch(Action::EngineFailed(why)),
+                }
+            });
+        });
+        html! {
+            <section class="panel engine-failed" role="alert" data-testid="engine-failed">
+                <p>{ format!("Policy changes, the console, comparisons, imports and exports need the engine, and {why}.") }</p>
+                <button type="button" data-testid="engine-retry" onclick={retry}>{ "Load the engine again" }</button>
+            </section>
+        }
+    });
     let ondragover = {
         let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
@@ -477,6 +496,7 @@ pub fn App() -> Html {
                 <ErrorPanel message={AttrValue::from(e.clone())} dispatcher={dispatcher.clone()} />
             }) }
             { engine_loading }
+            { for engine_failed }
             { if view.lesson { html! {
                 <LessonPanel catalogue={state.catalogue.clone()} scenario_id={AttrValue::from(state.scenario_id.clone())}
                     dispatcher={dispatcher.clone()} />

@@ -291,3 +291,25 @@ fn a_waiting_comparison_stays_in_the_address_and_a_newer_one_replaces_it() {
     assert_eq!(c.left.0, "tls-required-530");
     assert_eq!(s.compare_pos, 0);
 }
+
+#[wasm_bindgen_test]
+fn a_retry_after_a_failed_load_computes_the_dialogue_the_failure_stopped() {
+    let held = Held::new();
+    let s = Rc::new(AppState::from_query(
+        "?scenario=second-starttls-postfix&step=4&detail=all",
+    ));
+    let s = s.reduce(Action::EngineFailed("the network is down".into()));
+    assert!(s.trace.is_none() && s.error.is_some());
+    drop(held);
+    let s = s.reduce(Action::EngineReady);
+    assert!(s.engine_failure.is_none());
+    assert!(s.error.is_none(), "{:?}", s.error);
+    assert!(s.trace.is_some());
+    // A retry when nothing waited only forgets the failure.
+    let held = Held::new();
+    let s = s.reduce(Action::EngineFailed("again".into()));
+    assert!(s.trace.is_some() && s.error.is_none());
+    drop(held);
+    let s = s.reduce(Action::EngineReady);
+    assert!(s.engine_failure.is_none());
+}

@@ -161,3 +161,33 @@ test(`${MUTATIONS} mutations of an exported trace, imported: each is shown or re
   assert.ok(outcomes.refused > MUTATIONS / 2, "most mutations are refused");
   await page.context().close();
 });
+
+test("the engine module cannot be fetched: the first view still shows, what needs the engine says why, and a retry recovers", async () => {
+  const context = await browser.newContext();
+  let blocked = true;
+  const engineFile = /\/starttls-engine-[0-9a-f]+(_bg\.wasm|\.js)(\?.*)?$/;
+  await context.route(engineFile, (route) => (blocked ? route.abort() : route.continue()));
+  const page = await context.newPage();
+  const uncaught = [];
+  page.on("pageerror", (e) => uncaught.push(String(e)));
+  await page.goto(`${server.url}?scenario=command-injection-compliant`);
+  // The first view comes from its precomputed trace.
+  await page.waitForFunction(() => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""));
+  await byId(page, "engine-failed").waitFor();
+  assert.match(await byId(page, "engine-failed").textContent(), /engine module could not be loaded/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="handshake-fact"]')?.dataset.state === "error");
+  // A policy change cannot run: the error panel says why, and the page is not blank.
+  await page.locator('[data-testid="policy-server.teaching.process_plaintext_after_starttls"]').check();
+  await byId(page, "error-panel").waitFor();
+  assert.match(await byId(page, "error-panel").textContent(), /could not be loaded/);
+  // The retry loads the engine, and the dialogue with the policy change appears.
+  blocked = false;
+  await byId(page, "engine-retry").click();
+  await byId(page, "engine-failed").waitFor({ state: "detached" });
+  await page.waitForFunction(() => /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "") &&
+    !document.querySelector('[data-testid="error-panel"]'));
+  assert.ok(await page.locator('[data-testid="policy-server.teaching.process_plaintext_after_starttls"]').isChecked());
+  assert.equal(await byId(page, "error-panel").count(), 0);
+  assert.deepEqual(uncaught, []);
+  await context.close();
+});

@@ -4,6 +4,9 @@
 // file of its own, not inline code: the page runs under `script-src 'self'`.
 let engine = null;
 let loading = null;
+// Failed loads so far. The browser remembers a module that failed to load under its URL, so
+// a retry asks for it under another one (`?retry=N`).
+let failures = 0;
 
 export function load_engine() {
   if (loading === null) {
@@ -11,12 +14,15 @@ export function load_engine() {
     const meta = document.querySelector('meta[name="starttls-engine"]');
     const js = meta?.getAttribute("content") || "starttls-engine.js";
     const wasm = meta?.dataset.wasm || "starttls-engine_bg.wasm";
-    loading = import(new URL(js, base).href).then(async (m) => {
+    const url = new URL(js, base);
+    if (failures > 0) url.searchParams.set("retry", String(failures));
+    loading = import(url.href).then(async (m) => {
       await m.default({ module_or_path: new URL(wasm, base) });
       engine = m;
     });
     // A failed load may be retried by the next call.
     loading.catch(() => {
+      failures += 1;
       loading = null;
     });
   }

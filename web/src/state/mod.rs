@@ -230,7 +230,8 @@ pub enum Action {
     Compare(Option<(String, String)>),
     /// Something happened in live mode.
     Live(live::LiveEvent),
-    /// The engine module has loaded: compute what waited for it.
+    /// The engine module has loaded (at first, or on a retry after a failure): compute what
+    /// waited for it.
     EngineReady,
     /// The engine module could not be loaded (why).
     EngineFailed(String),
@@ -875,10 +876,26 @@ impl Reducible for AppState {
                 next
             }
             Action::EngineReady => {
-                let Some(awaiting) = self.awaiting.clone() else {
-                    return self;
+                // After a failed load that a retry mended, the dialogue the failure stopped
+                // is computed too.
+                let mended = self.engine_failure.is_some()
+                    && self.trace.is_none()
+                    && self.imported.is_none()
+                    && self.live.is_none();
+                let awaiting = match (self.awaiting.clone(), mended) {
+                    (Some(a), _) => a,
+                    (None, true) => Awaiting {
+                        trace: true,
+                        ..Awaiting::default()
+                    },
+                    (None, false) if self.engine_failure.is_some() => {
+                        next.engine_failure = None;
+                        return Rc::new(next);
+                    }
+                    (None, false) => return self,
                 };
                 next.awaiting = None;
+                next.engine_failure = None;
                 if awaiting.trace {
                     next = next.resimulate(None);
                     let mut notices = std::mem::take(&mut next.notices);
