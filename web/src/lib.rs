@@ -517,7 +517,7 @@ pub fn App() -> Html {
                             dispatcher={dispatcher.clone()} />
                     </div>
                     <footer class="app-footer">
-                        <HandshakeFactCard />
+                        <HandshakeFactCard engine_failed={state.engine_failure.is_some()} />
                     </footer>
                 </>
             } } }

@@ -188,6 +188,8 @@ test("the engine module cannot be fetched: the first view still shows, what need
     !document.querySelector('[data-testid="error-panel"]'));
   assert.ok(await page.locator('[data-testid="policy-server.teaching.process_plaintext_after_starttls"]').isChecked());
   assert.equal(await byId(page, "error-panel").count(), 0);
+  // The footer's handshake runs too.
+  await page.waitForFunction(() => document.querySelector('[data-testid="handshake-fact"]')?.dataset.state === "done");
   assert.deepEqual(uncaught, []);
   await context.close();
 });

@@ -22,21 +22,33 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs the engine's `demo_handshake` once, in a task after the first render and the engine's load, and shows what it
-/// negotiated: version, cipher suite, key-exchange group and record counts.
+/// The card's properties.
+#[derive(Properties, PartialEq)]
+pub struct HandshakeFactProps {
+    /// Whether the engine module failed to load (and no retry has mended it yet).
+    pub engine_failed: bool,
+}
+
+/// Runs the engine's `demo_handshake` once, in a task after the first render and the engine's
+/// load, and shows what it negotiated: version, cipher suite, key-exchange group and record
+/// counts. After a failed load, a retry that loads runs it again.
 #[component]
-pub fn HandshakeFactCard() -> Html {
+pub fn HandshakeFactCard(props: &HandshakeFactProps) -> Html {
     let outcome = use_state(|| Outcome::Running);
     {
         let outcome = outcome.clone();
-        use_effect_with((), move |_| {
+        use_effect_with(props.engine_failed, move |&failed| {
             // Once the engine has loaded, in a task of its own after the first render's
             // effects: the first render and its `app-interactive` mark do not wait for it, and
             // input that arrives meanwhile can run before it. The card, at the foot of the
             // page, fills in a moment later.
             let slot: Rc<RefCell<Option<Timeout>>> = Rc::default();
             let gone = Rc::new(Cell::new(false));
-            {
+            // While the load has failed, the card keeps its message.
+            if !failed {
+                if *outcome != Outcome::Running {
+                    outcome.set(Outcome::Running);
+                }
                 let (slot, gone) = (slot.clone(), gone.clone());
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(why) = crate::engine::load().await {
