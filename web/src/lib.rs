@@ -95,6 +95,16 @@ pub fn simulate_scenario_ms(id: &str, runs: u32) -> f64 {
     times[times.len() / 2]
 }
 
+/// Loads the engine module (or retries a failed load), then tells the state.
+fn load_engine(d: UseReducerDispatcher<AppState>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match engine::load().await {
+            Ok(()) => d.dispatch(Action::EngineReady),
+            Err(why) => d.dispatch(Action::EngineFailed(why)),
+        }
+    });
+}
+
 /// Sets `class` on the `<html>` element while `on` (presenter and embed modes restyle the root
 /// font size and the page background).
 fn root_class(class: &str, on: bool) {
@@ -147,12 +157,7 @@ pub fn App() -> Html {
                 let _ = perf.mark(READY_MARK);
             }
             // The engine module, after the first render: what waits for it is then computed.
-            wasm_bindgen_futures::spawn_local(async move {
-                match engine::load().await {
-                    Ok(()) => d.dispatch(Action::EngineReady),
-                    Err(why) => d.dispatch(Action::EngineFailed(why)),
-                }
-            });
+            load_engine(d);
         });
     }
     let reader = use_mut_ref(|| None);
@@ -331,15 +336,7 @@ pub fn App() -> Html {
     // A failed load: why, and a retry (the loader starts over after a failure).
     let engine_failed = state.engine_failure.as_ref().map(|why| {
         let d = dispatcher.clone();
-        let retry = Callback::from(move |_: MouseEvent| {
-            let d = d.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match engine::load().await {
-                    Ok(()) => d.dispatch(Action::EngineReady),
-                    Err(why) => d.dispatch(Action::EngineFailed(why)),
-                }
-            });
-        });
+        let retry = Callback::from(move |_: MouseEvent| load_engine(d.clone()));
         html! {
             <section class="panel engine-failed" role="alert" data-testid="engine-failed">
                 <p>{ format!("Policy changes, the console, comparisons, imports and exports need the engine, and {why}.") }</p>

@@ -30,6 +30,11 @@ impl Drop for Held {
     }
 }
 
+/// Whether the state's error names `text`.
+fn error_says(s: &AppState, text: &str) -> bool {
+    s.error.as_deref().is_some_and(|e| e.contains(text))
+}
+
 const TEACHING: &str = "server.teaching.process_plaintext_after_starttls";
 
 #[wasm_bindgen_test]
@@ -151,21 +156,11 @@ fn an_engine_that_cannot_load_is_an_error_not_a_wait() {
     assert!(s.awaits_trace());
     let s = s.reduce(Action::EngineFailed("the network is down".into()));
     assert!(s.awaiting.is_none());
-    assert!(
-        s.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("the network is down")
-    );
+    assert!(error_says(&s, "the network is down"), "{:?}", s.error);
     // Later simulations say so too, instead of waiting for a load that ended.
     let s = s.reduce(Action::Select("ehlo-poisoning-compliant".into()));
     assert!(s.awaiting.is_none());
-    assert!(
-        s.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("the network is down")
-    );
+    assert!(error_says(&s, "the network is down"), "{:?}", s.error);
 }
 
 #[wasm_bindgen_test]

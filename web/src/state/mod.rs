@@ -2,6 +2,9 @@
 //! `function_todomvc`. Every intent is an [`Action`]; the engine computes the trace, and the
 //! state only remembers where the person is in it.
 
+mod awaiting;
+mod compare;
+mod link;
 pub mod live;
 mod simulate;
 
@@ -12,9 +15,11 @@ use starttls_sim::scenario::{Group, Scenario};
 use starttls_sim::trace::Trace;
 use yew::prelude::*;
 
-use crate::view::permalink::{self, Query, ViewOptions};
+use crate::view::permalink::ViewOptions;
 use crate::view::quiz::question_for;
 
+pub use awaiting::Awaiting;
+pub use compare::Comparison;
 pub use simulate::{
     ConsoleEntry, ConsoleInput, EngineError, Simulated, effective_scenario, simulate, typed_bytes,
 };
@@ -58,32 +63,6 @@ pub struct QuizState {
     pub right: u32,
     /// Questions answered so far (kept across scenarios).
     pub asked: u32,
-}
-
-/// What waits for the engine module to load ([`crate::engine`]): the page then dispatches
-/// [`Action::EngineReady`], and the state computes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Awaiting {
-    /// The dialogue itself: its simulation could not run yet.
-    pub trace: bool,
-    /// The step a link asked for (from 1), applied once its dialogue is there.
-    pub step: Option<usize>,
-    /// The comparison asked for.
-    pub compare: Option<(String, String)>,
-    /// The dialogue's policy overrides came from a link: if the engine refuses them together,
-    /// they are dropped with a notice, as when the engine answers at once.
-    pub link_overrides: bool,
-    /// A console entry typed at this step waits: once computed, its first step is shown.
-    pub console_after: Option<usize>,
-}
-
-impl Awaiting {
-    /// Forgets what a link asked of the dialogue (its step, its overrides), once the person
-    /// changes the dialogue.
-    fn forget_link(&mut self) {
-        self.step = None;
-        self.link_overrides = false;
-    }
 }
 
 /// Everything the UI shows.
@@ -133,52 +112,6 @@ pub struct AppState {
     pub awaiting: Option<Awaiting>,
     /// Why the engine module could not be loaded, once that happened.
     pub engine_failure: Option<String>,
-}
-
-/// Two dialogues side by side, and where they part (decided by the engine's comparison).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    /// The first scenario id and its trace.
-    pub left: (String, Rc<Trace>),
-    /// The second scenario id and its trace.
-    pub right: (String, Rc<Trace>),
-    /// Where they part.
-    pub divergence: Option<starttls_sim::compare::Divergence>,
-}
-
-impl Comparison {
-    /// Simulates both scenarios; an error with a reason when one cannot be run, or
-    /// [`EngineError::Loading`] while the engine loads.
-    pub fn new(a: &str, b: &str) -> Result<Self, EngineError> {
-        let run = |id: &str| -> Result<Rc<Trace>, EngineError> {
-            let scenario = effective_scenario(id, &[])
-                .map_err(|e| EngineError::Failed(format!("{id}: {e}")))?;
-            simulate(&scenario, &[])
-                .map(|s| Rc::new(s.trace))
-                .map_err(|e| match e {
-                    EngineError::Loading => EngineError::Loading,
-                    EngineError::Failed(e) => EngineError::Failed(format!("{id}: {e}")),
-                })
-        };
-        let (left, right) = (run(a)?, run(b)?);
-        let divergence = starttls_sim::compare::divergence(&left, &right);
-        Ok(Self {
-            left: (a.to_string(), left),
-            right: (b.to_string(), right),
-            divergence,
-        })
-    }
-
-    /// The number of message-level positions (the longer side's).
-    pub fn len(&self) -> usize {
-        let count = |t: &Trace| t.steps.iter().filter(|s| s.headline).count();
-        count(&self.left.1).max(count(&self.right.1))
-    }
-
-    /// Whether neither side has a step.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// What the person asked for.
@@ -285,179 +218,12 @@ impl AppState {
         state.resimulate(None)
     }
 
-    /// The state a URL query asks for (`?scenario=…&step=…&set=…`), or the nearest valid one:
-    /// every value that cannot be used is named in a notice.
-    pub fn from_query(search: &str) -> Self {
-        let parsed = permalink::parse_query(search);
-        let mut notices = parsed.notices;
-        let query = parsed.query;
-        let mut state = AppState::new(query.scenario.as_deref());
-        if let Some(id) = &query.scenario
-            && *id != state.scenario_id
-        {
-            notices.push(format!(
-                "The scenario {:?} is unknown: {} is shown instead (the picker lists every scenario).",
-                crate::view::labels::truncate(id, 60),
-                state.scenario_id
-            ));
-        }
-        // Overrides one by one: each one the engine refuses is named and dropped.
-        let mut kept: Vec<(String, String)> = Vec::new();
-        for (key, value) in query.overrides {
-            let mut trial = kept.clone();
-            trial.push((key.clone(), value.clone()));
-            match effective_scenario(&state.scenario_id, &trial) {
-                Ok(_) => kept = trial,
-                Err(e) => notices.push(format!(
-                    "The policy override set={key}={value} was ignored: {e}"
-                )),
-            }
-        }
-        if !kept.is_empty() {
-            state.overrides = kept;
-            state = state.resimulate(Some(0));
-            if state.awaits_trace() {
-                state.awaiting.get_or_insert_default().link_overrides = true;
-            } else {
-                state.drop_refused_link_overrides(&mut notices);
-            }
-        }
-        state.view = query.view;
-        if let Some(step) = query.step {
-            if state.awaits_trace() {
-                state.awaiting.get_or_insert_default().step = Some(step);
-            } else {
-                state.go_to_linked_step(step, &mut notices);
-            }
-        }
-        state.index = state.snap(state.index);
-        if let Some((a, b)) = &query.compare {
-            let known = |id: &str| state.catalogue.iter().any(|s| s.id == id);
-            match (known(a), known(b)) {
-                (true, true) => match Comparison::new(a, b) {
-                    Ok(c) => {
-                        state.compare_pos = query.step.unwrap_or(1).saturating_sub(1).min(c.len().saturating_sub(1));
-                        state.compare = Some(Rc::new(c));
-                    }
-                    Err(EngineError::Loading) => {
-                        let awaiting = state.awaiting.get_or_insert_default();
-                        awaiting.compare = Some((a.clone(), b.clone()));
-                        awaiting.step = query.step;
-                    }
-                    Err(e) => notices.push(format!("The comparison could not be run: {e}")),
-                },
-                _ => notices.push(format!(
-                    "The parameter compare={}: names a scenario that is not in the catalogue: the comparison is not shown.",
-                    crate::view::labels::truncate(&format!("{a},{b}"), 80)
-                )),
-            }
-        }
-        if let Some(url) = query.live {
-            state.live = Some(Rc::new(live::LiveState::new(url)));
-            state.trace = None;
-            state.scenario = None;
-            state.compare = None;
-            state.index = 0;
-            state.awaiting = None;
-        }
-        state.notices = notices;
-        state
-    }
-
-    /// Whether the dialogue waits for the engine module.
-    pub fn awaits_trace(&self) -> bool {
-        self.awaiting.as_ref().is_some_and(|a| a.trace)
-    }
-
-    /// Whether anything on screen waits for the engine module (the dialogue or a comparison).
-    pub fn waiting(&self) -> bool {
-        self.awaiting
-            .as_ref()
-            .is_some_and(|a| a.trace || a.compare.is_some())
-    }
-
-    /// When the engine refused a link's policy overrides together, drops them and says so.
-    fn drop_refused_link_overrides(&mut self, notices: &mut Vec<String>) {
-        if self.trace.is_none() && !self.overrides.is_empty() {
-            notices.push(format!(
-                "The policy overrides of the link were ignored: {}",
-                self.error.clone().unwrap_or_default()
-            ));
-            self.overrides.clear();
-            *self = self.clone().resimulate(Some(0));
-        }
-    }
-
-    /// Goes to step `step` (from 1) of a link, naming a step past the end in a notice.
-    fn go_to_linked_step(&mut self, step: usize, notices: &mut Vec<String>) {
-        let len = self.len();
-        if step > len && len > 0 {
-            notices.push(format!(
-                "The parameter step={step} is past the end: this dialogue has {len} steps, the last one is shown."
-            ));
-        }
-        self.index = step.saturating_sub(1).min(len.saturating_sub(1));
-        self.index = self.snap(self.index);
-    }
-
-    /// The query string of the current view (`?scenario=…&step=…`): with the view options for
-    /// the address bar, without them for a link to share.
-    pub fn query(&self, with_view: bool) -> String {
-        let waiting_compare = self.awaiting.as_ref().and_then(|a| {
-            a.compare
-                .clone()
-                .map(|pair| (pair, a.step.unwrap_or(1).saturating_sub(1)))
-        });
-        let compare = self
-            .compare
-            .as_ref()
-            .map(|c| ((c.left.0.clone(), c.right.0.clone()), self.compare_pos))
-            .or(waiting_compare);
-        if let Some((pair, pos)) = compare {
-            return permalink::to_query(&Query {
-                compare: Some(pair),
-                step: Some(pos + 1),
-                view: if with_view {
-                    self.view
-                } else {
-                    ViewOptions::default()
-                },
-                ..Query::default()
-            });
-        }
-        if let Some(live) = &self.live {
-            return permalink::to_query(&Query {
-                live: Some(live.url.clone()),
-                view: if with_view {
-                    self.view
-                } else {
-                    ViewOptions::default()
-                },
-                ..Query::default()
-            });
-        }
-        permalink::to_query(&Query {
-            compare: None,
-            live: None,
-            scenario: Some(self.scenario_id.clone()),
-            // While the dialogue waits for the engine, the step it will open at.
-            step: if self.awaits_trace() {
-                Some(
-                    self.awaiting
-                        .as_ref()
-                        .and_then(|a| a.step)
-                        .unwrap_or(self.index + 1),
-                )
-            } else {
-                (!self.is_empty()).then_some(self.index + 1)
-            },
-            overrides: self.overrides.clone(),
-            view: if with_view {
-                self.view
-            } else {
-                ViewOptions::default()
-            },
-        })
+    /// The first step of the last console entry typed at step `after`, once simulated.
+    fn console_mark(&self, after: usize) -> Option<usize> {
+        self.console
+            .iter()
+            .rposition(|e| e.after == after)
+            .and_then(|i| self.console_marks.get(i).copied())
     }
 
     /// Goes forward to `target`, but in quiz mode stops before the first unanswered question
@@ -768,12 +534,7 @@ impl Reducible for AppState {
                     return Rc::new(resimulated);
                 }
                 // Show the first step the new entry produced.
-                let mark = resimulated
-                    .console
-                    .iter()
-                    .rposition(|e| e.after == after)
-                    .and_then(|i| resimulated.console_marks.get(i).copied());
-                match mark {
+                match resimulated.console_mark(after) {
                     Some(pos) => resimulated.goto(pos),
                     None => resimulated,
                 }
@@ -859,96 +620,15 @@ impl Reducible for AppState {
                     w.step = None;
                 }
                 if let Some((a, b)) = pair {
-                    match Comparison::new(&a, &b) {
-                        Ok(c) => next.compare = Some(Rc::new(c)),
-                        Err(EngineError::Loading) if next.engine_failure.is_none() => {
-                            next.awaiting.get_or_insert_default().compare = Some((a, b));
-                        }
-                        Err(EngineError::Loading) => next.notices.push(format!(
-                            "The comparison could not be run: {}",
-                            next.engine_failure.clone().unwrap_or_default()
-                        )),
-                        Err(e) => next
-                            .notices
-                            .push(format!("The comparison could not be run: {e}")),
-                    }
+                    next.open_comparison(a, b, None);
                 }
                 next
             }
-            Action::EngineReady => {
-                // After a failed load that a retry mended, the dialogue the failure stopped
-                // is computed too.
-                let mended = self.engine_failure.is_some()
-                    && self.trace.is_none()
-                    && self.imported.is_none()
-                    && self.live.is_none();
-                let awaiting = match (self.awaiting.clone(), mended) {
-                    (Some(a), _) => a,
-                    (None, true) => Awaiting {
-                        trace: true,
-                        ..Awaiting::default()
-                    },
-                    (None, false) if self.engine_failure.is_some() => {
-                        next.engine_failure = None;
-                        return Rc::new(next);
-                    }
-                    (None, false) => return self,
-                };
-                next.awaiting = None;
-                next.engine_failure = None;
-                if awaiting.trace {
-                    next = next.resimulate(None);
-                    let mut notices = std::mem::take(&mut next.notices);
-                    if awaiting.link_overrides {
-                        next.drop_refused_link_overrides(&mut notices);
-                    }
-                    if let Some(step) = awaiting.step
-                        && awaiting.compare.is_none()
-                    {
-                        next.go_to_linked_step(step, &mut notices);
-                    }
-                    next.notices = notices;
-                    // The console entry typed while waiting: its first step.
-                    if let Some(after) = awaiting.console_after
-                        && let Some(mark) = next
-                            .console
-                            .iter()
-                            .rposition(|e| e.after == after)
-                            .and_then(|i| next.console_marks.get(i).copied())
-                    {
-                        next = next.goto(mark);
-                    }
-                }
-                if let Some((a, b)) = awaiting.compare {
-                    match Comparison::new(&a, &b) {
-                        Ok(c) => {
-                            next.compare_pos = awaiting
-                                .step
-                                .unwrap_or(1)
-                                .saturating_sub(1)
-                                .min(c.len().saturating_sub(1));
-                            next.compare = Some(Rc::new(c));
-                        }
-                        Err(e) => next
-                            .notices
-                            .push(format!("The comparison could not be run: {e}")),
-                    }
-                }
-                next
-            }
-            Action::EngineFailed(why) => {
-                next.engine_failure = Some(why.clone());
-                if let Some(awaiting) = next.awaiting.take() {
-                    if awaiting.trace {
-                        next.error = Some(format!("The simulation cannot run: {why}"));
-                    }
-                    if awaiting.compare.is_some() {
-                        next.notices
-                            .push(format!("The comparison could not be run: {why}"));
-                    }
-                }
-                next
-            }
+            Action::EngineReady => match self.after_engine_ready() {
+                Some(ready) => ready,
+                None => return self,
+            },
+            Action::EngineFailed(why) => next.after_engine_failed(why),
             Action::DismissNotices => {
                 next.notices.clear();
                 next.import_error = None;
