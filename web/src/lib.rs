@@ -27,11 +27,12 @@ use components::help::Help;
 use components::knowledge::KnowledgePanel;
 use components::lesson::LessonPanel;
 use components::live::LivePanel;
-use components::picker::ScenarioPicker;
+use components::picker::{CompareWith, ScenarioPicker};
 use components::policies::Policies;
 use components::quiz::QuizCard;
 use components::share::ShareBar;
 use components::state_diagram::StateDiagram;
+use components::summary::ScenarioSummary;
 use components::wire::WirePanel;
 use hooks::{FrameInfo, use_keyboard, use_live, use_playback, use_post_height, use_url_sync};
 use state::{Action, AppState};
@@ -188,25 +189,10 @@ pub fn App() -> Html {
         .as_ref()
         .map(|t| t.scenario.title.clone())
         .unwrap_or_default();
-    let summary = state.scenario.as_ref().map(|s| {
-        html! {
-            <details class="scenario-summary" data-testid="scenario-summary">
-                <summary><strong>{ &s.title }</strong>{ " — what it shows" }</summary>
-                <p>{ &s.summary }</p>
-                <ul>{ for s.goals.iter().map(|g| html! { <li>{ g }</li> }) }</ul>
-                { if s.sources.is_empty() { html! {} } else { html! {
-                    <>
-                        <p class="sources-title">{ "Sources" }</p>
-                        <ul class="sources" data-testid="scenario-sources">
-                            { for s.sources.iter().map(|src| html! {
-                                <li><a href={src.url.clone()} target="_blank" rel="noopener noreferrer">{ &src.title }</a></li>
-                            }) }
-                        </ul>
-                    </>
-                } } }
-            </details>
-        }
-    });
+    let summary = state
+        .scenario
+        .as_ref()
+        .map(|s| html! { <ScenarioSummary scenario={s.clone()} /> });
     let dismiss = {
         let d = dispatcher.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::DismissNotices))
@@ -230,45 +216,9 @@ pub fn App() -> Html {
                 speed_ms={state.speed_ms} detail={state.detailed()} dispatcher={dispatcher.clone()} />
         },
     };
-    // "Compare with…": the suggested partner first, then every other scenario.
-    let compare_with = {
-        let current = state.scenario_id.clone();
-        let suggested: Vec<&str> = starttls_sim::compare::SUGGESTED
-            .iter()
-            .filter_map(|(a, b)| {
-                if *a == current {
-                    Some(*b)
-                } else if *b == current {
-                    Some(*a)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let d = dispatcher.clone();
-        let from = current.clone();
-        let onchange = Callback::from(move |e: Event| {
-            use wasm_bindgen::JsCast;
-            if let Some(select) = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-                && !select.value().is_empty()
-            {
-                d.dispatch(Action::Compare(Some((from.clone(), select.value()))));
-            }
-        });
-        html! {
-            <label class="compare-with">
-                <span class="label">{ "Compare with…" }</span>
-                <select data-testid="compare-with" {onchange}>
-                    <option value="" selected=true>{ "—" }</option>
-                    { for suggested.iter().map(|id| html! { <option value={id.to_string()}>{ format!("{id} (suggested)") }</option> }) }
-                    { for state.catalogue.iter().filter(|s| s.id != current && !suggested.contains(&s.id.as_str())).map(|s| html! {
-                        <option value={s.id.clone()}>{ &s.id }</option>
-                    }) }
-                </select>
-            </label>
-        }
+    let compare_with = html! {
+        <CompareWith catalogue={state.catalogue.clone()} current={AttrValue::from(state.scenario_id.clone())}
+            dispatcher={dispatcher.clone()} />
     };
     let quiz = match (&state.trace, view.quiz) {
         (Some(trace), true) => html! {

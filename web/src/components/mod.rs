@@ -19,4 +19,5 @@ pub mod policies;
 pub mod quiz;
 pub mod share;
 pub mod state_diagram;
+pub mod summary;
 pub mod wire;

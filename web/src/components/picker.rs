@@ -57,3 +57,58 @@ pub fn ScenarioPicker(props: &PickerProps) -> Html {
         </label>
     }
 }
+
+/// Props of [`CompareWith`].
+#[derive(Properties, PartialEq)]
+pub struct CompareWithProps {
+    /// The catalogue.
+    pub catalogue: Rc<Vec<ScenarioEntry>>,
+    /// The scenario shown, which a comparison starts from.
+    pub current: AttrValue,
+    /// Where intents go.
+    pub dispatcher: UseReducerDispatcher<AppState>,
+}
+
+/// "Compare with…": a `<select>` of the scenario's suggested partner first, then every other
+/// scenario. A component of its own, so that a step change does not rebuild its options.
+#[component]
+pub fn CompareWith(props: &CompareWithProps) -> Html {
+    let current = props.current.to_string();
+    let suggested: Vec<&str> = starttls_sim::compare::SUGGESTED
+        .iter()
+        .filter_map(|(a, b)| {
+            if *a == current {
+                Some(*b)
+            } else if *b == current {
+                Some(*a)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let onchange = {
+        let d = props.dispatcher.clone();
+        let from = current.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+                && !select.value().is_empty()
+            {
+                d.dispatch(Action::Compare(Some((from.clone(), select.value()))));
+            }
+        })
+    };
+    html! {
+        <label class="compare-with">
+            <span class="label">{ "Compare with…" }</span>
+            <select data-testid="compare-with" {onchange}>
+                <option value="" selected=true>{ "—" }</option>
+                { for suggested.iter().map(|id| html! { <option value={id.to_string()}>{ format!("{id} (suggested)") }</option> }) }
+                { for props.catalogue.iter().filter(|s| s.id != current && !suggested.contains(&s.id.as_str())).map(|s| html! {
+                    <option value={s.id.clone()}>{ &s.id }</option>
+                }) }
+            </select>
+        </label>
+    }
+}
