@@ -80,6 +80,50 @@ test("every scenario steps from first to last with the Next button, without cons
   await page.context().close();
 });
 
+test("the explanation keeps its tallest height of the dialogue, up to 24rem, so that the panels below stay put; another scenario starts over", async () => {
+  const page = await open("command-injection-vulnerable");
+  const [, total] = await counter(page);
+  const measure = () =>
+    page.evaluate(() => {
+      const panel = document.querySelector('[data-testid="explanation"]');
+      return {
+        height: panel.getBoundingClientRect().height,
+        below: panel.nextElementSibling.getBoundingClientRect().top,
+        cap: 24 * parseFloat(getComputedStyle(document.documentElement).fontSize),
+      };
+    });
+  let before = await measure();
+  let tallest = before.height;
+  let moved = 0;
+  for (let n = 2; n <= total; n++) {
+    await byId(page, "step-next").click();
+    await waitStep(page, n);
+    const now = await measure();
+    assert.ok(now.height >= Math.min(tallest, now.cap) - 0.5, `step ${n}: ${now.height} px after a tallest of ${tallest} px`);
+    // What is below moves only when the explanation outgrows every step before it, or when a
+    // step longer than the cap is entered or left.
+    if (Math.abs(now.below - before.below) > 0.5) {
+      moved++;
+      assert.ok(now.height > tallest + 0.5 || now.height > now.cap || before.height > now.cap, `step ${n} moved the panel below`);
+    }
+    tallest = Math.max(tallest, now.height);
+    before = now;
+  }
+  console.log(`# steady: the panel below the explanation moved at ${moved} of ${total - 1} step changes on command-injection-vulnerable`);
+  assert.ok(tallest > before.cap, "this dialogue has a step longer than the cap");
+  // Another scenario: the explanation is as tall as its own first step again.
+  await page.locator('[data-testid="scenario-select"]').selectOption("happy-path");
+  await waitStep(page, 1);
+  const fresh = await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid="explanation"]');
+    return { height: panel.offsetHeight, steady: panel.style.getPropertyValue("--steady-height") };
+  });
+  assert.equal(fresh.steady, `${fresh.height}px`);
+  assert.ok(fresh.height < before.cap, `${fresh.height} px`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test("every scenario steps with the keyboard: → ← Home End, and ? lists the shortcuts", async () => {
   const page = await open("happy-path");
   const ids = await scenarioIds(page);

@@ -8,6 +8,7 @@ use starttls_sim::trace::{Detail, DiffOp, Step, Trace};
 use yew::prelude::*;
 
 use crate::components::icons::{Icon, icon};
+use crate::hooks::{key_of, use_steady_height};
 use crate::view::labels::actor_str;
 
 /// Props of [`Explanation`].
@@ -64,6 +65,8 @@ pub fn RuleCitation(props: &CitationProps) -> Html {
 /// The explanation of the current step.
 #[component]
 pub fn Explanation(props: &ExplanationProps) -> Html {
+    let node = use_node_ref();
+    use_steady_height(node.clone(), key_of(&props.trace));
     let Some(step) = props.trace.steps.get(props.at) else {
         return html! {};
     };
@@ -88,7 +91,7 @@ pub fn Explanation(props: &ExplanationProps) -> Html {
     };
     html! {
         <section class={classes!("panel", "explanation", step.violation.then_some("violation"))}
-            data-testid="explanation" aria-labelledby={title_id.clone()}>
+            data-testid="explanation" aria-labelledby={title_id.clone()} ref={node}>
             <h2 id={title_id}>
                 { format!("Step {} of {}", props.index + 1, props.len) }
                 <span class={classes!("actor-tag", format!("actor-{}", actor_str(step.actor)))}>
