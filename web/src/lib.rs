@@ -217,7 +217,7 @@ pub fn App() -> Html {
         },
     };
     let compare_with = html! {
-        <CompareWith catalogue={state.catalogue.clone()} current={AttrValue::from(state.scenario_id.clone())}
+        <CompareWith catalogue={state.catalogue.clone()} selected={AttrValue::from(state.scenario_id.clone())}
             dispatcher={dispatcher.clone()} />
     };
     let quiz = match (&state.trace, view.quiz) {

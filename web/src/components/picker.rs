@@ -9,12 +9,12 @@ use yew::prelude::*;
 
 use crate::state::{Action, AppState, ScenarioEntry};
 
-/// Props of [`ScenarioPicker`].
+/// Props of [`ScenarioPicker`] and [`CompareWith`].
 #[derive(Properties, PartialEq)]
 pub struct PickerProps {
     /// The catalogue.
     pub catalogue: Rc<Vec<ScenarioEntry>>,
-    /// The chosen scenario.
+    /// The chosen scenario (for [`CompareWith`], the one a comparison starts from).
     pub selected: AttrValue,
     /// Where intents go.
     pub dispatcher: UseReducerDispatcher<AppState>,
@@ -58,22 +58,12 @@ pub fn ScenarioPicker(props: &PickerProps) -> Html {
     }
 }
 
-/// Props of [`CompareWith`].
-#[derive(Properties, PartialEq)]
-pub struct CompareWithProps {
-    /// The catalogue.
-    pub catalogue: Rc<Vec<ScenarioEntry>>,
-    /// The scenario shown, which a comparison starts from.
-    pub current: AttrValue,
-    /// Where intents go.
-    pub dispatcher: UseReducerDispatcher<AppState>,
-}
-
-/// "Compare with…": a `<select>` of the scenario's suggested partner first, then every other
-/// scenario. A component of its own, so that a step change does not rebuild its options.
+/// "Compare with…": a `<select>` of the `selected` scenario's suggested partner first, then
+/// every other scenario. A component of its own, so that a step change does not rebuild its
+/// options.
 #[component]
-pub fn CompareWith(props: &CompareWithProps) -> Html {
-    let current = props.current.to_string();
+pub fn CompareWith(props: &PickerProps) -> Html {
+    let current = props.selected.to_string();
     let suggested: Vec<&str> = starttls_sim::compare::SUGGESTED
         .iter()
         .filter_map(|(a, b)| {

@@ -15,5 +15,5 @@ pub use keyboard::{SHORTCUTS, Shortcut, presenter_key, shortcut_for, use_keyboar
 pub use live::{retry_ms, use_live};
 pub use media::use_media_query;
 pub use playback::use_playback;
-pub use steady::{STEADY_PROPERTY, key_of, use_steady_height};
+pub use steady::{key_of, use_steady_height};
 pub use url::use_url_sync;

@@ -52,5 +52,5 @@ fn steady(element: &HtmlElement, key: usize, tallest: &mut Tallest) {
 
 /// The key of a dialogue: the address of its shared trace.
 pub fn key_of<T>(shared: &std::rc::Rc<T>) -> usize {
-    std::rc::Rc::as_ptr(shared) as *const u8 as usize
+    std::rc::Rc::as_ptr(shared) as usize
 }
