@@ -68,6 +68,107 @@ test("labels never cross a lane line, in every scenario, at every detail level, 
   await page.context().close();
 });
 
+/**
+ * Every text of the page whose type is off the scale the style sheet states (web/style.css,
+ * "One type scale"): 0.8, 0.9, 1, 1.1 or 1.6rem (inside an SVG, 10 to 13px), weight 400 or
+ * 700, in the page's sans or its mono family: [type, an example], each type once.
+ */
+function offScale() {
+  const root = getComputedStyle(document.documentElement);
+  const rem = parseFloat(root.fontSize);
+  const sans = root.fontFamily;
+  const probe = document.body.appendChild(document.createElement("code"));
+  const mono = getComputedStyle(probe).fontFamily;
+  probe.remove();
+  const found = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const el = t.parentElement;
+    // An SVG's <title> is never drawn: it is the step's tooltip.
+    if (!t.data.trim() || el.closest("script, style") || (el.tagName === "title" && el.closest("svg"))) continue;
+    const cs = getComputedStyle(el);
+    const px = parseFloat(cs.fontSize);
+    const size = el.closest("svg")
+      ? [10, 11, 12, 13].includes(px)
+      : [0.8, 0.9, 1, 1.1, 1.6].some((r) => Math.abs(px - r * rem) < 0.01);
+    const weight = ["400", "700"].includes(cs.fontWeight);
+    const family = cs.fontFamily === sans || cs.fontFamily === mono;
+    if (size && weight && family) continue;
+    const key = `${cs.fontFamily === mono ? "mono" : cs.fontFamily === sans ? "sans" : cs.fontFamily} ${(px / rem).toFixed(3)}rem (${px}px) ${cs.fontWeight}`;
+    if (!found.has(key)) found.set(key, `<${el.tagName.toLowerCase()} class="${el.getAttribute("class") ?? ""}"> "${t.data.trim().slice(0, 40)}"`);
+  }
+  return [...found];
+}
+
+test("one type scale: no text in any step of any scenario, nor in the other views, is off it", async () => {
+  const page = await openPage(browser, `${server.url}?scenario=happy-path&detail=all`, { viewport: { width: 1280, height: 800 } });
+  await page.addInitScript({ content: `window.offScale = ${offScale}` });
+  await page.reload();
+  await ready(page);
+  const ids = await page.$$eval('[data-testid="scenario-select"] option', (os) => os.map((o) => o.value));
+  // Each type off the scale, with where it was first seen.
+  const off = new Map();
+  const note = (where, found) => {
+    for (const [type, example] of found) if (!off.has(type)) off.set(type, `${where}: ${example}`);
+  };
+  let views = 0;
+  const audit = async (where) => {
+    note(where, await page.evaluate(() => window.offScale()));
+    views++;
+  };
+  // Every step of every scenario, at the finest level (the message level shows a subset).
+  for (const id of ids) {
+    await page.goto(`${server.url}?scenario=${id}&detail=all`);
+    await ready(page);
+    const steps = await page.evaluate(async () => {
+      const next = document.querySelector('[data-testid="step-next"]');
+      const counterEl = document.querySelector('[data-testid="step-counter"]');
+      const task = () => new Promise((resolve) => { const c = new MessageChannel(); c.port1.onmessage = () => resolve(); c.port2.postMessage(0); });
+      const found = new Map(window.offScale().map(([type, example]) => [type, `step 1: ${example}`]));
+      let n = 1;
+      while (!next.disabled) {
+        const before = counterEl.textContent;
+        next.click();
+        while (counterEl.textContent === before) await task();
+        for (const [type, example] of window.offScale()) if (!found.has(type)) found.set(type, `step ${n + 1}: ${example}`);
+        n++;
+      }
+      window.found = [...found];
+      return n;
+    });
+    note(id, await page.evaluate(() => window.found));
+    views += steps;
+  }
+  // The other views: the message level, a quiz, a lesson, a comparison, the embed, and the
+  // shortcuts, link and embed dialogs.
+  const shown = () =>
+    /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "") ||
+    document.querySelectorAll('[data-testid="compare-pane"]').length === 2;
+  for (const query of ["?scenario=command-injection-vulnerable", "?scenario=happy-path&quiz=1", "?lesson=1",
+    "?compare=command-injection-compliant,command-injection-vulnerable", "?scenario=happy-path&embed=1"]) {
+    await page.goto(`${server.url}${query}`);
+    await page.waitForFunction(shown);
+    await audit(query);
+  }
+  await page.goto(`${server.url}?scenario=happy-path`);
+  await ready(page);
+  await page.keyboard.press("?");
+  await byId(page, "shortcuts").waitFor();
+  await audit("shortcuts");
+  await page.keyboard.press("Escape");
+  await byId(page, "shortcuts").waitFor({ state: "detached" });
+  for (const [button, dialog] of [["copy-link", "link-popover"], ["embed-button", "embed-dialog"]]) {
+    await byId(page, button).click();
+    await byId(page, dialog).waitFor();
+    await audit(dialog);
+    await page.keyboard.press("Escape");
+  }
+  console.log(`# layout: the type scale holds in ${views} views of ${ids.length} scenarios`);
+  assert.deepEqual([...off].map(([type, where]) => `${type}, ${where}`), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test("a pipelined group is one arrow with one line per reply, each with its own code", async () => {
   const page = await openPage(browser, `${server.url}?scenario=tls-required-530`, { viewport: { width: 1280, height: 800 } });
   await ready(page);
