@@ -140,7 +140,7 @@ test("one type scale: no text in any step of any scenario, nor in the other view
     views += steps;
   }
   // The other views: the message level, a quiz, a lesson, a comparison, the embed, and the
-  // shortcuts, link and embed dialogs.
+  // shortcuts, link and embed dialogs (the live view is the lab's: live.test.mjs).
   const shown = () =>
     /^\d+ \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? "") ||
     document.querySelectorAll('[data-testid="compare-pane"]').length === 2;
@@ -163,10 +163,27 @@ test("one type scale: no text in any step of any scenario, nor in the other view
     await audit(dialog);
     await page.keyboard.press("Escape");
   }
+  // On a phone the diagram is a list, with type of its own.
+  const phone = await openPage(browser, `${server.url}?scenario=command-injection-vulnerable&detail=all`, { viewport: { width: 360, height: 740 } });
+  await phone.addInitScript({ content: `window.offScale = ${offScale}` });
+  await phone.reload();
+  await ready(phone);
+  await phone.locator('.diagram-panel[data-layout="list"]').waitFor();
+  const last = Number((await byId(phone, "step-counter").textContent()).split("/")[1]);
+  for (let n = 1; n <= last; n++) {
+    if (n > 1) {
+      await byId(phone, "step-next").click();
+      await phone.waitForFunction((n) => document.querySelector('[data-testid="step-counter"]').textContent.startsWith(`${n} /`), n);
+    }
+    note(`phone, step ${n}`, await phone.evaluate(() => window.offScale()));
+    views++;
+  }
   console.log(`# layout: the type scale holds in ${views} views of ${ids.length} scenarios`);
   assert.deepEqual([...off].map(([type, where]) => `${type}, ${where}`), []);
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(phone.errors, []);
   await page.context().close();
+  await phone.context().close();
 });
 
 test("a pipelined group is one arrow with one line per reply, each with its own code", async () => {
