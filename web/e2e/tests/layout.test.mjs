@@ -100,11 +100,37 @@ function offScale() {
   return [...found];
 }
 
-test("one type scale: no text in any step of any scenario, nor in the other views, is off it", async () => {
-  const page = await openPage(browser, `${server.url}?scenario=happy-path&detail=all`, { viewport: { width: 1280, height: 800 } });
+/** A page at `query` where `window.offScale` is defined. */
+async function auditable(query, options = { viewport: { width: 1280, height: 800 } }) {
+  const page = await openPage(browser, `${server.url}${query}`, options);
   await page.addInitScript({ content: `window.offScale = ${offScale}` });
   await page.reload();
   await ready(page);
+  return page;
+}
+
+/** Steps `page` from its first step to its last, auditing each: [[type, example]], steps. */
+function auditSteps(page) {
+  return page.evaluate(async () => {
+    const next = document.querySelector('[data-testid="step-next"]');
+    const counterEl = document.querySelector('[data-testid="step-counter"]');
+    const task = () => new Promise((resolve) => { const c = new MessageChannel(); c.port1.onmessage = () => resolve(); c.port2.postMessage(0); });
+    const found = new Map();
+    let n = 1;
+    for (;;) {
+      for (const [type, example] of window.offScale()) if (!found.has(type)) found.set(type, `step ${n}: ${example}`);
+      if (next.disabled) break;
+      const before = counterEl.textContent;
+      next.click();
+      while (counterEl.textContent === before) await task();
+      n++;
+    }
+    return [[...found], n];
+  });
+}
+
+test("one type scale: no text in any step of any scenario, nor in the other views, is off it", async () => {
+  const page = await auditable("?scenario=happy-path&detail=all");
   const ids = await page.$$eval('[data-testid="scenario-select"] option', (os) => os.map((o) => o.value));
   // Each type off the scale, with where it was first seen.
   const off = new Map();
@@ -120,23 +146,8 @@ test("one type scale: no text in any step of any scenario, nor in the other view
   for (const id of ids) {
     await page.goto(`${server.url}?scenario=${id}&detail=all`);
     await ready(page);
-    const steps = await page.evaluate(async () => {
-      const next = document.querySelector('[data-testid="step-next"]');
-      const counterEl = document.querySelector('[data-testid="step-counter"]');
-      const task = () => new Promise((resolve) => { const c = new MessageChannel(); c.port1.onmessage = () => resolve(); c.port2.postMessage(0); });
-      const found = new Map(window.offScale().map(([type, example]) => [type, `step 1: ${example}`]));
-      let n = 1;
-      while (!next.disabled) {
-        const before = counterEl.textContent;
-        next.click();
-        while (counterEl.textContent === before) await task();
-        for (const [type, example] of window.offScale()) if (!found.has(type)) found.set(type, `step ${n + 1}: ${example}`);
-        n++;
-      }
-      window.found = [...found];
-      return n;
-    });
-    note(id, await page.evaluate(() => window.found));
+    const [found, steps] = await auditSteps(page);
+    note(id, found);
     views += steps;
   }
   // The other views: the message level, a quiz, a lesson, a comparison, the embed, and the
@@ -152,7 +163,7 @@ test("one type scale: no text in any step of any scenario, nor in the other view
   }
   await page.goto(`${server.url}?scenario=happy-path`);
   await ready(page);
-  await page.keyboard.press("?");
+  await byId(page, "help-button").click();
   await byId(page, "shortcuts").waitFor();
   await audit("shortcuts");
   await page.keyboard.press("Escape");
@@ -164,20 +175,11 @@ test("one type scale: no text in any step of any scenario, nor in the other view
     await page.keyboard.press("Escape");
   }
   // On a phone the diagram is a list, with type of its own.
-  const phone = await openPage(browser, `${server.url}?scenario=command-injection-vulnerable&detail=all`, { viewport: { width: 360, height: 740 } });
-  await phone.addInitScript({ content: `window.offScale = ${offScale}` });
-  await phone.reload();
-  await ready(phone);
+  const phone = await auditable("?scenario=command-injection-vulnerable&detail=all", { viewport: { width: 360, height: 740 } });
   await phone.locator('.diagram-panel[data-layout="list"]').waitFor();
-  const last = Number((await byId(phone, "step-counter").textContent()).split("/")[1]);
-  for (let n = 1; n <= last; n++) {
-    if (n > 1) {
-      await byId(phone, "step-next").click();
-      await phone.waitForFunction((n) => document.querySelector('[data-testid="step-counter"]').textContent.startsWith(`${n} /`), n);
-    }
-    note(`phone, step ${n}`, await phone.evaluate(() => window.offScale()));
-    views++;
-  }
+  const [found, steps] = await auditSteps(phone);
+  note("phone", found);
+  views += steps;
   console.log(`# layout: the type scale holds in ${views} views of ${ids.length} scenarios`);
   assert.deepEqual([...off].map(([type, where]) => `${type}, ${where}`), []);
   assert.deepEqual(page.errors, []);
