@@ -421,8 +421,8 @@ test("performance: first interactive render, median step change, transfer size",
   console.log(
     `# perf: step change on ${largest} (${times.length / 3 + 1} steps, 3 passes): median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1).toFixed(2)} ms`,
   );
-  // The first pass shows each step for the first time (the page's code still in V8's
-  // baseline tier, text shaped for the first time); the later ones show the same steps again.
+  // The first pass shows each step for the first time, while V8 still re-compiles the page's
+  // hot code in its optimising tier in the background; the later ones show the same steps again.
   const firstPass = sorted(passes[0]);
   const again = sorted(passes.slice(1).flat());
   console.log(
