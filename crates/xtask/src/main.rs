@@ -17,6 +17,7 @@
 mod fuzz;
 mod pipeline;
 mod pki;
+mod scratch;
 mod ship;
 mod sizes;
 mod tools;

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::scratch::Scratch;
 use crate::tools::{Env, describe, run, say, tool};
 use crate::{Result, SERVE_ADDRESS, SERVE_PORT, fuzz, root, ship, sizes};
 
@@ -152,6 +153,8 @@ pub fn test(env: &Env) -> Result {
     let mut steps = Steps::new();
     let mut tally = Tally::default();
     let root = root();
+    // The steps that run tests write their temporary files here (see `scratch`).
+    let scratch = Scratch::create()?;
 
     steps.begin(1, "cargo fmt --check");
     run(cargo(env).args(["fmt", "--all", "--check"]))?;
@@ -201,7 +204,12 @@ pub fn test(env: &Env) -> Result {
         .env("RUSTDOCFLAGS", "-D warnings"))?;
 
     steps.begin(3, "native cargo test --workspace");
-    run_counted(cargo(env).args(["test", "--workspace"]), &mut tally)?;
+    run_counted(
+        cargo(env)
+            .args(["test", "--workspace"])
+            .env("TMPDIR", scratch.path()),
+        &mut tally,
+    )?;
 
     steps.begin(
         4,
@@ -227,6 +235,7 @@ pub fn test(env: &Env) -> Result {
                 "starttls-web",
             ])
             .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("TMPDIR", scratch.path())
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         &mut tally,
     )?;
@@ -259,7 +268,8 @@ pub fn test(env: &Env) -> Result {
                 "LAB_BIN",
                 std::path::Path::new(&env.target_dir).join("debug/starttls-playground"),
             )
-            .env("SCREENSHOT_DIR", root.join("target/screenshots")),
+            .env("SCREENSHOT_DIR", root.join("target/screenshots"))
+            .env("TMPDIR", scratch.path()),
         &mut tally,
     )?;
 
@@ -267,6 +277,7 @@ pub fn test(env: &Env) -> Result {
     let rows = sizes::report(&root.join("dist"))?;
     sizes::check_budget(&rows)?;
 
+    scratch.remove()?;
     say(&format!("wasm-bindgen {}", env.wasm_bindgen));
     steps.summary();
     // The closing line: every runner's counts added up.
