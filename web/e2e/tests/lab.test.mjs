@@ -37,6 +37,8 @@ test("a lab session of swaks imports, steps to its end, and exports unchanged", 
     traceText = await fs.readFile(path.join(dir, "traces", "session-00001.json"), "utf8");
   } finally {
     process.kill(lab.child.pid, "SIGTERM");
+    await new Promise((r) => (lab.child.exitCode !== null ? r() : lab.child.once("exit", r)));
+    await fs.rm(dir, { recursive: true, force: true });
   }
   const original = JSON.parse(traceText);
   assert.equal(original.lab.remote, "client");

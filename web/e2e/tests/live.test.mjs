@@ -176,6 +176,7 @@ test("swaks and smtplib sessions appear live; each steps through its discard mom
   } finally {
     await page.context().close();
     await stop(lab);
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });
 
