@@ -36,11 +36,12 @@ fn tshark_decrypts_the_smtp_sent_under_tls_with_the_key_log() {
         "{:?}",
         trace.key_log
     );
-    let dir = std::env::var_os("PCAP_KEEP_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("starttls-pcap-{}", std::process::id()))
-        });
+    // PCAP_KEEP_DIR names a folder to write the capture and key log into and keep them, for a
+    // look in Wireshark; without it, a temporary folder is removed at the end.
+    let keep = std::env::var_os("PCAP_KEEP_DIR").map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("starttls-pcap-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("happy-path.pcapng");
     let keys = dir.join(export::KEY_LOG_NAME);
@@ -69,5 +70,7 @@ fn tshark_decrypts_the_smtp_sent_under_tls_with_the_key_log() {
         ehlos, 2,
         "the EHLO in the clear and the one under TLS: {decrypted}"
     );
-    std::fs::remove_dir_all(&dir).ok();
+    if keep.is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
