@@ -10,26 +10,61 @@ mod servers;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use starttls_protocol::rules::RuleId;
 use starttls_sim::trace::{Actor, Trace};
 
+/// A test's own folder in the system's temporary directory, `starttls-lab-<name>-…`: removed
+/// when dropped, unless the test is failing; then it is kept for a look, and its path printed.
+struct Scratch(Option<tempfile::TempDir>);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("starttls-lab-{name}-"))
+            .tempdir()
+            .expect("a temporary folder");
+        Scratch(Some(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.as_ref().expect("the folder is still held").path()
+    }
+
+    /// Moves the folder out, leaving an empty holder.
+    fn take(&mut self) -> Scratch {
+        Scratch(self.0.take())
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(dir) = self.0.take()
+        {
+            eprintln!(
+                "the failing test's files are kept in {}",
+                dir.keep().display()
+            );
+        }
+    }
+}
+
 /// A running `lab server`.
 struct Lab {
     child: Child,
     port: u16,
     lines: BufReader<std::process::ChildStdout>,
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Lab {
     fn start(name: &str, args: &[&str]) -> Lab {
-        let dir = std::env::temp_dir().join(format!("starttls-lab-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let traces = dir.join("traces");
+        let dir = Scratch::new(name);
+        let traces = dir.path().join("traces");
         let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
             .args(["lab", "server", "--listen", "127.0.0.1:0", "--traces"])
             .arg(&traces)
@@ -195,8 +230,9 @@ fn msmtp(lab: &Lab) -> Output {
 }
 
 impl Lab {
-    /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
-    fn stop_after(self, n: usize) -> String {
+    /// Waits until `n` session lines are printed, then stops the server; returns all it printed,
+    /// with the folder of its traces.
+    fn stop_after(self, n: usize) -> Stopped {
         let mut printed = String::new();
         let mut lab = self;
         while printed.matches("\nsession ").count() + usize::from(printed.starts_with("session "))
@@ -208,21 +244,35 @@ impl Lab {
             }
             printed.push_str(&line);
         }
-        let traces_dir = lab.dir.clone();
+        let dir = lab.dir.take();
         printed.push_str(&lab.stop());
-        printed.push_str(&format!("\n[traces in {}]", traces_dir.display()));
-        printed
+        Stopped { printed, dir }
     }
 }
 
-/// The traces of a stopped lab, found by the directory its output names.
-fn lab_traces(printed: &str, expected: usize) -> Vec<Trace> {
-    let dir = printed
-        .rsplit_once("[traces in ")
-        .and_then(|(_, d)| d.strip_suffix(']'))
-        .map(PathBuf::from)
-        .unwrap();
-    let traces = read_traces(&dir.join("traces"), expected);
+/// What a stopped lab printed (the text, as `&str`), and the folder of its traces.
+struct Stopped {
+    printed: String,
+    dir: Scratch,
+}
+
+impl std::ops::Deref for Stopped {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.printed
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.printed)
+    }
+}
+
+/// The traces of a stopped lab.
+fn lab_traces(stopped: &Stopped, expected: usize) -> Vec<Trace> {
+    let traces = read_traces(&stopped.dir.path().join("traces"), expected);
     for t in &traces {
         assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
     }

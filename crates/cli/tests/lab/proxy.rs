@@ -3,7 +3,7 @@
 use super::*;
 
 /// A running `lab proxy` in front of `upstream`.
-struct Proxy(Child, u16, BufReader<std::process::ChildStdout>, PathBuf);
+struct Proxy(Child, u16, BufReader<std::process::ChildStdout>, Scratch);
 
 impl Proxy {
     fn start(upstream: &str, attack: &str) -> Proxy {
@@ -11,13 +11,7 @@ impl Proxy {
     }
 
     fn start_with(upstream: &str, attack: &str, extra: &[&str]) -> Proxy {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "starttls-lab-proxy-{}-{attack}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = Scratch::new(&format!("proxy-{attack}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_starttls-playground"))
             .args([
                 "lab",
@@ -30,7 +24,7 @@ impl Proxy {
                 attack,
                 "--traces",
             ])
-            .arg(&dir)
+            .arg(dir.path())
             .args(extra)
             .stdout(Stdio::piped())
             .spawn()
@@ -97,7 +91,7 @@ fn the_proxy_strips_starttls_between_swaks_and_the_lab_server() {
     );
     assert!(proxy.session().contains("deletes STARTTLS"));
     // The proxy's trace shows the deleted line; the server's shows it sent.
-    let first = std::fs::read_to_string(proxy.3.join("session-00001.json")).unwrap();
+    let first = std::fs::read_to_string(proxy.3.path().join("session-00001.json")).unwrap();
     let trace = Trace::from_json(&first).unwrap();
     assert_eq!(trace.lab.as_ref().map(|l| l.remote), Some(Actor::Wire));
     let stripped = trace
@@ -170,7 +164,7 @@ fn swaks_through(proxy: &Proxy, extra: &[&str]) -> Output {
 
 /// The proxy's traces, one per session, in the order the sessions began.
 fn proxy_traces(proxy: &Proxy, expected: usize) -> Vec<Trace> {
-    read_traces(&proxy.3, expected)
+    read_traces(proxy.3.path(), expected)
 }
 
 /// The attacker's steps in a proxy trace.

@@ -6,9 +6,8 @@ use super::*;
 #[test]
 fn the_lab_client_delivers_to_the_lab_server_over_real_tcp() {
     let lab = Lab::start("pair", &[]);
-    let dir = std::env::temp_dir().join(format!("starttls-lab-client-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let trace_file = dir.join("client.json");
+    let dir = Scratch::new("client");
+    let trace_file = dir.path().join("client.json");
     let out = lab_client(&[
         "--connect",
         &lab.server(),
@@ -69,9 +68,8 @@ impl Drop for Aiosmtpd {
 #[test]
 fn the_lab_client_delivers_to_aiosmtpd_under_tls_and_names_its_software() {
     let server = Aiosmtpd::start();
-    let dir = std::env::temp_dir().join(format!("starttls-lab-aiosmtpd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let trace_file = dir.join("client.json");
+    let dir = Scratch::new("aiosmtpd");
+    let trace_file = dir.path().join("client.json");
     let out = lab_client(&[
         "--connect",
         &format!("127.0.0.1:{}", server.1),
@@ -349,9 +347,8 @@ fn the_lab_server_presents_its_own_certificate_and_the_lab_client_trusts_a_given
 /// it, and the lab client and swaks complete the handshake with it.
 #[test]
 fn the_lab_server_presents_an_rsa_certificate_of_its_own() {
-    let dir = std::env::temp_dir().join(format!("starttls-rsa-cert-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("rsa.pem"), dir.join("rsa.key.pem"));
+    let dir = Scratch::new("rsa-cert");
+    let (cert, key) = (dir.path().join("rsa.pem"), dir.path().join("rsa.key.pem"));
     let made = run(Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

@@ -24,12 +24,21 @@ pub struct Running {
     pub hub: Arc<LiveHub>,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: tokio::task::JoinHandle<starttls_lab::Summary>,
+    /// The page's folder that the live listener serves, removed with the server.
+    pub dist: tempfile::TempDir,
 }
 
-pub fn dist() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("starttls-live-dist-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>live</title>").unwrap();
+/// A folder with a stand-in `index.html` for the live listener to serve, removed when dropped.
+pub fn dist() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("starttls-live-dist-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>live</title>",
+    )
+    .unwrap();
     dir
 }
 
@@ -37,8 +46,9 @@ pub async fn start(id: &str, lan: bool, control: bool) -> Running {
     let s = scenario::find(id).unwrap();
     let hub = LiveHub::new("server", s.clone(), control);
     let listen = if lan { "0.0.0.0:0" } else { "127.0.0.1:0" };
+    let page = dist();
     let config = LiveConfig {
-        dist: dist(),
+        dist: page.path().to_path_buf(),
         lan,
         extra_origins: Vec::new(),
     };
@@ -82,6 +92,7 @@ pub async fn start(id: &str, lan: bool, control: bool) -> Running {
         hub,
         stop: Some(stop),
         server,
+        dist: page,
     }
 }
 
