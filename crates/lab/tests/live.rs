@@ -93,7 +93,7 @@ async fn on_a_lan_address_the_printed_token_is_required() {
         "0.0.0.0:0",
         r.hub.clone(),
         LiveConfig {
-            dist: dist().path().to_path_buf(),
+            dist: r.dist.path().to_path_buf(),
             lan: false,
             extra_origins: Vec::new(),
         },

@@ -37,7 +37,7 @@ fn tshark_decrypts_the_smtp_sent_under_tls_with_the_key_log() {
         trace.key_log
     );
     // PCAP_KEEP_DIR names a folder to write the capture and key log into and keep them, for a
-    // look in Wireshark; without it, a temporary folder is removed at the end.
+    // look in Wireshark; without it, they go into a temporary folder that a passing run removes.
     let keep = std::env::var_os("PCAP_KEEP_DIR").map(std::path::PathBuf::from);
     let dir = keep.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("starttls-pcap-{}", std::process::id()))

@@ -153,8 +153,6 @@ pub fn test(env: &Env) -> Result {
     let mut steps = Steps::new();
     let mut tally = Tally::default();
     let root = root();
-    // The steps that run tests write their temporary files here (see `scratch`).
-    let scratch = Scratch::create()?;
 
     steps.begin(1, "cargo fmt --check");
     run(cargo(env).args(["fmt", "--all", "--check"]))?;
@@ -203,6 +201,8 @@ pub fn test(env: &Env) -> Result {
         .args(["doc", "--workspace", "--no-deps", "--quiet"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
 
+    // The test runners' steps (3, 5 and 7) write their temporary files here (see `scratch`).
+    let scratch = Scratch::create()?;
     steps.begin(3, "native cargo test --workspace");
     run_counted(
         cargo(env)

@@ -1,8 +1,7 @@
-//! The test run's scratch directory. The test steps' child processes get it as `TMPDIR`, so
-//! what they leave in the system's temporary directory (the lab's trace folders and
-//! certificates, the live and end-to-end tests' files, the browsers' temporary files) lands in
-//! one place, which a passing run removes. A failing run keeps it, and says where, for a look at what the tests
-//! wrote.
+//! The test run's scratch directory. The test runners' steps give it to their child processes
+//! as `TMPDIR`, so that what the tests and the browsers write into the system's temporary
+//! directory lands in one place, which a passing run removes. A failing run keeps it (unless it
+//! is empty), and says where, for a look at what the tests wrote.
 
 use std::path::{Path, PathBuf};
 
@@ -34,14 +33,15 @@ impl Scratch {
     /// Removes the directory: the run passed.
     pub fn remove(mut self) -> Result {
         self.passed = true;
-        std::fs::remove_dir_all(&self.dir)?;
-        Ok(())
+        std::fs::remove_dir_all(&self.dir)
+            .map_err(|e| format!("removing {}: {e}", self.dir.display()).into())
     }
 }
 
 impl Drop for Scratch {
+    /// After a failed run, keeps the directory if the tests wrote anything there.
     fn drop(&mut self) {
-        if !self.passed {
+        if !self.passed && std::fs::remove_dir(&self.dir).is_err() {
             say(&format!(
                 "the tests' scratch files are kept in {}",
                 self.dir.display()

@@ -82,12 +82,12 @@ fn a_lab_server_that_requires_tls_gives_a_cleartext_mail_530_5_7_0() {
     let out = swaks(&lab, &[]);
     assert!(!out.status.success(), "swaks must fail: {}", text(&out));
     assert!(text(&out).contains("530 5.7.0"), "{}", text(&out));
-    let printed = lab.stop_after(1);
+    let (printed, traces) = lab.stop_with_traces(1);
     assert!(
         printed.contains("nothing delivered") && printed.contains("530"),
         "{printed}"
     );
-    let trace = &lab_traces(&printed, 1)[0];
+    let trace = &traces[0];
     assert!(trace.outcome.reply_codes.contains(&530));
 }
 
@@ -161,7 +161,7 @@ fn response_injection_smtplib_discards_msmtp_refuses_swaks_reads_the_forged_repl
     let version =
         String::from_utf8_lossy(&run(Command::new("swaks").arg("--version")).stdout).to_string();
     let read_forged = text(&sw).contains("<~  250-mail.example.test forged");
-    let printed = lab.stop_after(3);
+    let (printed, traces) = lab.stop_with_traces(3);
     let lines: Vec<&str> = printed
         .lines()
         .filter(|l| l.starts_with("session "))
@@ -189,7 +189,6 @@ fn response_injection_smtplib_discards_msmtp_refuses_swaks_reads_the_forged_repl
     }
     // The lab's own traces say so too: it held its reply to each client's EHLO under TLS,
     // and wrote whether the client sent on without it.
-    let traces = lab_traces(&printed, 3);
     let verdict = |t: &Trace| -> Vec<bool> {
         t.steps
             .iter()
@@ -236,8 +235,8 @@ fn starttls_listed_under_tls_no_real_client_sends_it_twice() {
     assert!(swaks(&lab, &["--tls"]).status.success());
     assert!(smtplib(&lab).status.success());
     assert!(msmtp(&lab).status.success());
-    let printed = lab.stop_after(3);
-    for trace in lab_traces(&printed, 3) {
+    let (_, traces) = lab.stop_with_traces(3);
+    for trace in traces {
         assert!(
             trace
                 .outcome

@@ -18,10 +18,12 @@ use starttls_protocol::rules::RuleId;
 use starttls_sim::trace::{Actor, Trace};
 
 /// A test's own folder in the system's temporary directory, `starttls-lab-<name>-…`: removed
-/// when dropped, unless the test is failing; then it is kept for a look, and its path printed.
+/// when dropped, unless the test is panicking at that moment (a failing assertion while the
+/// folder is held); then it is kept for a look, and its path printed.
 struct Scratch(Option<tempfile::TempDir>);
 
 impl Scratch {
+    /// Creates the folder.
     fn new(name: &str) -> Scratch {
         let dir = tempfile::Builder::new()
             .prefix(&format!("starttls-lab-{name}-"))
@@ -30,6 +32,7 @@ impl Scratch {
         Scratch(Some(dir))
     }
 
+    /// Where it is.
     fn path(&self) -> &Path {
         self.0.as_ref().expect("the folder is still held").path()
     }
@@ -230,9 +233,24 @@ fn msmtp(lab: &Lab) -> Output {
 }
 
 impl Lab {
-    /// Waits until `n` session lines are printed, then stops the server; returns all it printed,
-    /// with the folder of its traces.
-    fn stop_after(self, n: usize) -> Stopped {
+    /// Waits until `n` session lines are printed, then stops the server; returns all it printed.
+    fn stop_after(self, n: usize) -> String {
+        self.stopped_after(n).0
+    }
+
+    /// As [`Lab::stop_after`], with the `n` traces the server wrote, one per session, in the
+    /// order the sessions began; each names its real peer as the client.
+    fn stop_with_traces(self, n: usize) -> (String, Vec<Trace>) {
+        let (printed, dir) = self.stopped_after(n);
+        let traces = read_traces(&dir.path().join("traces"), n);
+        for t in &traces {
+            assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
+        }
+        (printed, traces)
+    }
+
+    /// What [`Lab::stop_after`] returns, with the folder of the traces.
+    fn stopped_after(self, n: usize) -> (String, Scratch) {
         let mut printed = String::new();
         let mut lab = self;
         while printed.matches("\nsession ").count() + usize::from(printed.starts_with("session "))
@@ -246,37 +264,8 @@ impl Lab {
         }
         let dir = lab.dir.take();
         printed.push_str(&lab.stop());
-        Stopped { printed, dir }
+        (printed, dir)
     }
-}
-
-/// What a stopped lab printed (the text, as `&str`), and the folder of its traces.
-struct Stopped {
-    printed: String,
-    dir: Scratch,
-}
-
-impl std::ops::Deref for Stopped {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.printed
-    }
-}
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.printed)
-    }
-}
-
-/// The traces of a stopped lab.
-fn lab_traces(stopped: &Stopped, expected: usize) -> Vec<Trace> {
-    let traces = read_traces(&stopped.dir.path().join("traces"), expected);
-    for t in &traces {
-        assert_eq!(t.lab.as_ref().map(|l| l.remote), Some(Actor::Client));
-    }
-    traces
 }
 
 /// The traces in `dir`, one per session, in the order the sessions began.

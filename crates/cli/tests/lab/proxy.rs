@@ -107,12 +107,12 @@ fn the_proxy_strips_starttls_between_swaks_and_the_lab_server() {
         ),
         other => panic!("{other:?}"),
     }
-    let printed = lab.stop_after(2);
+    let (printed, traces) = lab.stop_with_traces(2);
     assert!(
         printed.contains("delivered 1 (1 in the clear)"),
         "{printed}"
     );
-    let server_side = &lab_traces(&printed, 2)[0];
+    let server_side = &traces[0];
     assert!(format!("{:?}", server_side.steps).contains("STARTTLS"));
 }
 
@@ -191,8 +191,8 @@ fn the_proxy_rewrites_starttls_and_the_server_answers_501() {
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("<** 501"), "{}", text(&out));
     assert!(proxy.session().contains("STARTTLS now"));
-    let printed = lab.stop_after(1);
-    let server = &lab_traces(&printed, 1)[0];
+    let (_, traces) = lab.stop_with_traces(1);
+    let server = &traces[0];
     assert!(server.outcome.reply_codes.contains(&501));
     assert!(!server.outcome.tls_established);
     assert_eq!(attacks(&proxy_traces(&proxy, 1)[0]).len(), 1);
@@ -221,8 +221,8 @@ fn the_proxy_replaces_the_220_with_454_and_each_swaks_mode_decides() {
         text(&optional)
     );
     proxy.session();
-    let printed = lab.stop_after(2);
-    for server in lab_traces(&printed, 2) {
+    let (printed, traces) = lab.stop_with_traces(2);
+    for server in traces {
         assert!(server.outcome.accepted.is_empty(), "{printed}");
         assert!(!server.outcome.tls_established, "{printed}");
     }
@@ -256,8 +256,7 @@ fn the_proxy_injects_replies_and_each_real_client_keeps_or_breaks_client_discard
     if version.contains("20201014.0") {
         assert!(read_forged, "{}", text(&sw));
     }
-    let printed = lab.stop_after(2);
-    let servers = lab_traces(&printed, 2);
+    let (_, servers) = lab.stop_with_traces(2);
     assert_eq!(servers[0].outcome.accepted.len(), 1, "smtplib delivers");
     assert_eq!(
         servers[1].outcome.accepted.is_empty(),
@@ -297,8 +296,8 @@ fn the_proxy_tampers_with_the_ehlo_reply_and_swaks_believes_it() {
     );
     assert!(said.contains("Host did not advertise STARTTLS"), "{said}");
     proxy.session();
-    let printed = lab.stop_after(1);
-    let server = &lab_traces(&printed, 1)[0];
+    let (printed, traces) = lab.stop_with_traces(1);
+    let server = &traces[0];
     assert_eq!(server.outcome.accepted.len(), 1, "{printed}");
     assert!(
         !server.outcome.accepted[0].1,
@@ -319,8 +318,8 @@ fn the_proxy_flips_a_tls_record_byte_and_tls_detects_it() {
         let out = swaks_through(&proxy, &["--tls"]);
         assert!(!out.status.success(), "{}", text(&out));
         assert!(proxy.session().contains("flips one byte"));
-        let printed = lab.stop_after(1);
-        let server = &lab_traces(&printed, 1)[0];
+        let (printed, traces) = lab.stop_with_traces(1);
+        let server = &traces[0];
         assert!(server.outcome.accepted.is_empty(), "{printed}");
         // From the client, the lab server's rustls finds the record does not authenticate;
         // from the server, swaks's OpenSSL does, and its alert reaches the lab server.

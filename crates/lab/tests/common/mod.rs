@@ -24,7 +24,7 @@ pub struct Running {
     pub hub: Arc<LiveHub>,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: tokio::task::JoinHandle<starttls_lab::Summary>,
-    /// The page's folder that the live listener serves, removed with the server.
+    /// The page's folder that the live listener serves, removed when this is dropped.
     pub dist: tempfile::TempDir,
 }
 
