@@ -133,6 +133,12 @@ export async function screenshot(page, name) {
   return file;
 }
 
+/** Stops a child process by its PID (SIGTERM) and resolves once it has exited. */
+export function stopChild(child) {
+  process.kill(child.pid, "SIGTERM");
+  return new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+}
+
 /** The element with a `data-testid`. */
 export const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 

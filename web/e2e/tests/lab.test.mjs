@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { useApp, server, browser, openPage, byId, counter, waitStep } from "./harness.mjs";
+import { useApp, server, browser, openPage, byId, counter, waitStep, stopChild } from "./harness.mjs";
 
 useApp();
 
@@ -36,8 +36,7 @@ test("a lab session of swaks imports, steps to its end, and exports unchanged", 
     assert.match(line, /^session 127\.0\.0\.1:\d+ \(swaks [^)]*\): TLS 1\.3 .*delivered 1 under TLS/);
     traceText = await fs.readFile(path.join(dir, "traces", "session-00001.json"), "utf8");
   } finally {
-    process.kill(lab.child.pid, "SIGTERM");
-    await new Promise((r) => (lab.child.exitCode !== null ? r() : lab.child.once("exit", r)));
+    await stopChild(lab.child);
     await fs.rm(dir, { recursive: true, force: true });
   }
   const original = JSON.parse(traceText);

@@ -11,7 +11,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { useApp, browser, distDir, openPage, byId, counter, waitStep, screenshot } from "./harness.mjs";
+import { useApp, browser, distDir, openPage, byId, counter, waitStep, screenshot, stopChild } from "./harness.mjs";
 
 useApp();
 
@@ -70,10 +70,7 @@ async function startLive(mode, args, livePort = 0) {
   return { smtpPort: Number(m[1]), url, livePort: Number(new URL(url).port), child, lines };
 }
 
-function stop(lab) {
-  process.kill(lab.child.pid, "SIGTERM");
-  return new Promise((r) => (lab.child.exitCode !== null ? r() : lab.child.on("exit", r)));
-}
+const stop = (lab) => stopChild(lab.child);
 
 const swaks = (port, extra = []) => run("swaks", ["--server", `127.0.0.1:${port}`, "--from", "alice@example.org", "--to", "bob@example.test", "--ehlo", "client.example.org", "--timeout", "20", ...extra]);
 
