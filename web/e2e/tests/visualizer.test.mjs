@@ -9,6 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
 import { useApp, server, browser, openPage, screenshot as fullPageShot, distDir, byId, counter, waitStep } from "./harness.mjs";
+import { quantile, selectScenario, stepChanges } from "./speed.mjs";
 
 /** Steps per scenario, filled by the stepping test (the perf test uses the largest). */
 const stepCounts = new Map();
@@ -382,51 +383,19 @@ test("performance: first interactive render, median step change, transfer size",
   );
 
   const largest = [...stepCounts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "second-starttls-compliant";
-  await page.locator('[data-testid="scenario-select"]').selectOption(largest);
-  await page.waitForFunction(
-    () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
-  );
+  await selectScenario(page, largest);
   // Three passes from the first step to the last, so that the p95 rests on enough samples.
-  const passes = await page.evaluate(async () => {
-    const first = document.querySelector('[data-testid="step-first"]');
-    const next = document.querySelector('[data-testid="step-next"]');
-    const counterEl = document.querySelector('[data-testid="step-counter"]');
-    const task = () =>
-      new Promise((resolve) => {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => resolve();
-        channel.port2.postMessage(0);
-      });
-    const out = [];
-    for (let pass = 0; pass < 3; pass++) {
-      first.click();
-      while (!/^1 \//.test(counterEl.textContent)) await task();
-      out.push([]);
-      while (!next.disabled) {
-        const before = counterEl.textContent;
-        const t0 = performance.now();
-        next.click();
-        while (counterEl.textContent === before) await Promise.resolve().then(task);
-        void document.body.offsetHeight; // include style and layout
-        out.at(-1).push(performance.now() - t0);
-      }
-    }
-    return out;
-  });
-  const sorted = (samples) => [...samples].sort((a, b) => a - b);
-  const at = (samples, q) => samples[Math.floor(samples.length * q)];
-  const times = sorted(passes.flat());
-  const median = at(times, 0.5);
-  const p95 = at(times, 0.95);
+  const passes = await stepChanges(page, 3);
+  const times = passes.flat();
   console.log(
-    `# perf: step change on ${largest} (${times.length / 3 + 1} steps, 3 passes): median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${times.at(-1).toFixed(2)} ms`,
+    `# perf: step change on ${largest} (${times.length / 3 + 1} steps, 3 passes): median ${quantile(times, 0.5).toFixed(2)} ms, p95 ${quantile(times, 0.95).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms`,
   );
   // The first pass shows each step for the first time, while V8 still re-compiles the page's
   // hot code in its optimising tier in the background; the later ones show the same steps again.
-  const firstPass = sorted(passes[0]);
-  const again = sorted(passes.slice(1).flat());
+  const firstPass = passes[0];
+  const again = passes.slice(1).flat();
   console.log(
-    `# perf: the same step changes by pass: first pass median ${at(firstPass, 0.5).toFixed(2)} ms, p95 ${at(firstPass, 0.95).toFixed(2)} ms; passes 2 and 3 median ${at(again, 0.5).toFixed(2)} ms, p95 ${at(again, 0.95).toFixed(2)} ms`,
+    `# perf: the same step changes by pass: first pass median ${quantile(firstPass, 0.5).toFixed(2)} ms, p95 ${quantile(firstPass, 0.95).toFixed(2)} ms; passes 2 and 3 median ${quantile(again, 0.5).toFixed(2)} ms, p95 ${quantile(again, 0.95).toFixed(2)} ms`,
   );
   // Timings are reported, not asserted: a loaded machine must not fail the suite.
   assert.equal(times.length > 0, true);
