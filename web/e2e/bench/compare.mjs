@@ -7,20 +7,29 @@
 // 95% interval over pages.
 //
 //   node bench/compare.mjs DIST_A [DIST_B ...] [--pages N] [--scenario ID]
-//   npm run compare -- ../../dist /tmp/dist-before --pages 10
+//   npm run compare -- /tmp/dist-before ../../dist --pages 10
 import { pathToFileURL } from "node:url";
+import fs from "node:fs";
 import path from "node:path";
 import { serveDist, launchBrowser } from "../tests/harness.mjs";
 import { measurePage, quantile } from "../tests/speed.mjs";
 
-/** The largest scenario of the catalogue, which the performance test steps through. */
+/**
+ * The scenario stepped through unless `--scenario` names another: the catalogue's largest
+ * (56 steps), which the performance test finds at run time and has stepped through in every
+ * run so far.
+ */
 export const DEFAULT_SCENARIO = "command-injection-vulnerable";
+
+/** Pages per build unless `--pages` says otherwise, and the fewest that it accepts. */
+export const DEFAULT_PAGES = 8;
+export const MIN_PAGES = 5;
 
 /**
  * Measures `pages` fresh pages of each build in `dists` (folders), interleaved; resolves to
  * one `{ dist, pages: [{ firstRender, passes, errors }] }` per build, in the order given.
  */
-export async function measureBuilds(browser, dists, { pages = 8, scenario = DEFAULT_SCENARIO, onPage } = {}) {
+export async function measureBuilds(browser, dists, { pages = DEFAULT_PAGES, scenario = DEFAULT_SCENARIO, onPage } = {}) {
   const servers = [];
   try {
     for (const dist of dists) servers.push(await serveDist(path.resolve(dist)));
@@ -45,22 +54,28 @@ export function figures(pages) {
   const all = pages.flatMap((p) => p.passes.flat());
   const first = pages.flatMap((p) => p.passes[0]);
   const later = pages.flatMap((p) => p.passes.slice(1).flat());
-  const renders = pages.map((p) => p.firstRender);
   const perPage = pages.map((p) => quantile(p.passes.flat(), 0.95));
   return {
     pages: pages.length,
     samples: all.length,
-    firstRender: quantile(renders, 0.5),
+    firstRender: firstRenderMedian(pages),
     median: quantile(all, 0.5),
     p95: quantile(all, 0.95),
     firstPassP95: quantile(first, 0.95),
-    laterP95: quantile(later, 0.95),
+    laterP95: later.length ? quantile(later, 0.95) : NaN,
     perPageP95: [Math.min(...perPage), Math.max(...perPage)],
   };
 }
 
-/** A small seeded generator (xorshift32), so that the same pages give the same interval. */
-function generator(seed) {
+/** The pooled step-change p95 of some pages, the figure of the performance test. */
+export const p95 = (pages) => quantile(pages.flatMap((p) => p.passes.flat()), 0.95);
+/** The pooled p95 of the first pass only: each step shown for the first time. */
+export const firstPassP95 = (pages) => quantile(pages.flatMap((p) => p.passes[0]), 0.95);
+/** The median first interactive render of some pages. */
+export const firstRenderMedian = (pages) => quantile(pages.map((p) => p.firstRender), 0.5);
+
+/** A seeded generator of numbers in (0, 1), so that the same pages give the same interval. */
+function xorshift32(seed) {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
@@ -75,7 +90,7 @@ function generator(seed) {
  * again with replacement within each build, `rounds` times.
  */
 export function difference(a, b, statistic, rounds = 2000) {
-  const random = generator(0x5eed);
+  const random = xorshift32(0x5eed);
   const draw = (pages) => pages.map(() => pages[Math.floor(random() * pages.length)]);
   const diffs = [];
   for (let i = 0; i < rounds; i++) diffs.push(statistic(draw(b)) - statistic(draw(a)));
@@ -103,9 +118,9 @@ export function report(results) {
   }
   const [base, ...others] = results;
   const stats = [
-    ["step change p95", (pages) => figures(pages).p95, 2],
-    ["first-pass p95", (pages) => figures(pages).firstPassP95, 2],
-    ["first render median", (pages) => figures(pages).firstRender, 0],
+    ["step change p95", p95, 2],
+    ["first-pass p95", firstPassP95, 2],
+    ["first render median", firstRenderMedian, 0],
   ];
   for (const other of others) {
     for (const [name, statistic, digits] of stats) {
@@ -120,20 +135,25 @@ export function report(results) {
 }
 
 function parseArgs(argv) {
-  const options = { dists: [], pages: 8, scenario: DEFAULT_SCENARIO };
+  const options = { dists: [], pages: DEFAULT_PAGES, scenario: DEFAULT_SCENARIO };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--pages" || arg === "--scenario") {
       const value = argv[++i];
-      if (value === undefined) throw new Error(`${arg} needs a value`);
+      if (value === undefined || value.startsWith("--")) throw new Error(`${arg} needs a value`);
       if (arg === "--pages") {
         options.pages = Number(value);
-        if (!Number.isInteger(options.pages) || options.pages < 2) throw new Error(`--pages ${value}: give a whole number of at least 2`);
+        if (!Number.isInteger(options.pages) || options.pages < MIN_PAGES) {
+          throw new Error(`--pages ${value}: give a whole number of at least ${MIN_PAGES}`);
+        }
       } else options.scenario = value;
     } else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
     else options.dists.push(arg);
   }
   if (options.dists.length === 0) throw new Error("give at least one dist/ folder");
+  for (const dist of options.dists) {
+    if (!fs.existsSync(path.join(dist, "index.html"))) throw new Error(`${dist}: no index.html (build it with cargo xtask build)`);
+  }
   return options;
 }
 
@@ -145,8 +165,9 @@ async function main() {
     console.error(`compare: ${e.message}\nusage: node bench/compare.mjs DIST_A [DIST_B ...] [--pages N] [--scenario ID]`);
     process.exit(2);
   }
-  const browser = await launchBrowser();
+  let browser;
   try {
+    browser = await launchBrowser();
     const results = await measureBuilds(browser, options.dists, {
       ...options,
       onPage: (dist, page) =>
@@ -159,11 +180,13 @@ async function main() {
       process.exitCode = 1;
     }
   } catch (e) {
-    console.error(`compare: ${e.message}`);
+    // A plain Error is one of this tool's or the page's answers; anything else is a bug here.
+    console.error(`compare: ${e.name === "Error" ? e.message : e.stack}`);
     process.exitCode = 1;
   } finally {
-    await browser.close();
+    await browser?.close();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+// Run as a script (also through a symbolic link), not when a test imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) await main();

@@ -5,6 +5,7 @@ import { openPage } from "./harness.mjs";
 
 /** The sample at quantile `q` (0 to 1) of `samples`, by rank: the p95 of 165 is the 157th. */
 export function quantile(samples, q) {
+  if (samples.length === 0) throw new Error("a quantile of no samples");
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
@@ -15,9 +16,14 @@ export async function firstRender(page) {
   return page.evaluate(() => performance.getEntriesByName("app-interactive")[0].startTime);
 }
 
+/** The ids of the scenario picker's options, in its order. */
+export async function scenarioIds(page) {
+  return page.$$eval('[data-testid="scenario-select"] option', (os) => os.map((o) => o.value));
+}
+
 /** Selects scenario `id` in the picker and waits until its first step shows. */
 export async function selectScenario(page, id) {
-  const ids = await page.locator('[data-testid="scenario-select"] option').evaluateAll((o) => o.map((x) => x.value));
+  const ids = await scenarioIds(page);
   if (!ids.includes(id)) throw new Error(`no scenario ${id} in the picker; it has ${ids.join(", ")}`);
   await page.locator('[data-testid="scenario-select"]').selectOption(id);
   await page.waitForFunction(

@@ -9,7 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
 import { useApp, server, browser, openPage, screenshot as fullPageShot, distDir, byId, counter, waitStep } from "./harness.mjs";
-import { quantile, selectScenario, stepChanges } from "./speed.mjs";
+import { firstRender, quantile, scenarioIds, selectScenario, stepChanges } from "./speed.mjs";
 
 /** Steps per scenario, filled by the stepping test (the perf test uses the largest). */
 const stepCounts = new Map();
@@ -50,19 +50,12 @@ async function indexOf(page, selector) {
   return Number(await el.getAttribute("data-index"));
 }
 
-async function scenarioIds(page) {
-  return page.$$eval('[data-testid="scenario-select"] option', (os) => os.map((o) => o.value));
-}
-
 test("every scenario steps from first to last with the Next button, without console errors", async () => {
   const page = await open("happy-path");
   const ids = await scenarioIds(page);
   assert.ok(ids.length >= 20, `${ids.length} scenarios`);
   for (const id of ids) {
-    await page.locator('[data-testid="scenario-select"]').selectOption(id);
-    await page.waitForFunction(
-      () => /^1 \/ \d+$/.test(document.querySelector('[data-testid="step-counter"]')?.textContent ?? ""),
-    );
+    await selectScenario(page, id);
     const [, total] = await counter(page);
     stepCounts.set(id, total);
     assert.equal(await page.locator('[data-testid="diagram-step"]').count(), total, id);
@@ -371,11 +364,11 @@ test("performance: first interactive render, median step change, transfer size",
   const loads = [];
   for (let i = 0; i < 4; i++) {
     const fresh = await open("happy-path");
-    loads.push(await fresh.evaluate(() => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN));
+    loads.push(await firstRender(fresh));
     await fresh.context().close();
   }
   const page = await open("happy-path");
-  loads.push(await page.evaluate(() => performance.getEntriesByName("app-interactive")[0]?.startTime ?? NaN));
+  loads.push(await firstRender(page));
   assert.ok(loads.every(Number.isFinite), "the app marks its first interactive render");
   const sortedLoads = [...loads].sort((a, b) => a - b);
   console.log(
@@ -388,7 +381,7 @@ test("performance: first interactive render, median step change, transfer size",
   const passes = await stepChanges(page, 3);
   const times = passes.flat();
   console.log(
-    `# perf: step change on ${largest} (${times.length / 3 + 1} steps, 3 passes): median ${quantile(times, 0.5).toFixed(2)} ms, p95 ${quantile(times, 0.95).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms`,
+    `# perf: step change on ${largest} (${passes[0].length + 1} steps, ${passes.length} passes): median ${quantile(times, 0.5).toFixed(2)} ms, p95 ${quantile(times, 0.95).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms`,
   );
   // The first pass shows each step for the first time, while V8 still re-compiles the page's
   // hot code in its optimising tier in the background; the later ones show the same steps again.
