@@ -52,7 +52,6 @@ export async function measureBuilds(browser, dists, { pages = DEFAULT_PAGES, sce
 /** A build's figures, from its pages: the performance test's figures, pooled over pages. */
 export function figures(pages) {
   const all = pages.flatMap((p) => p.passes.flat());
-  const first = pages.flatMap((p) => p.passes[0]);
   const later = pages.flatMap((p) => p.passes.slice(1).flat());
   const perPage = pages.map((p) => quantile(p.passes.flat(), 0.95));
   return {
@@ -60,8 +59,8 @@ export function figures(pages) {
     samples: all.length,
     firstRender: firstRenderMedian(pages),
     median: quantile(all, 0.5),
-    p95: quantile(all, 0.95),
-    firstPassP95: quantile(first, 0.95),
+    p95: p95(pages),
+    firstPassP95: firstPassP95(pages),
     laterP95: later.length ? quantile(later, 0.95) : NaN,
     perPageP95: [Math.min(...perPage), Math.max(...perPage)],
   };
