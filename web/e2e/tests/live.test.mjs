@@ -24,15 +24,23 @@ async function freePort() {
   return port;
 }
 
-/** Runs a program to its end; resolves to { status, out }. */
+/**
+ * Runs a program to its end; resolves to { status, out }. Without `input` its stdin is closed
+ * from the start (a quick swaks session once exited before an empty stdin was closed, and the
+ * broken pipe failed the suite). With `input`, a broken pipe is noted in `out`, not thrown.
+ */
 function run(cmd, args, input) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
+    child.on("error", (e) => resolve({ status: null, out: `${out}\n${cmd}: ${e.message}` }));
     child.on("close", (status) => resolve({ status, out }));
-    child.stdin.end(input ?? "");
+    if (input !== undefined) {
+      child.stdin.on("error", (e) => (out += `\n(${cmd}'s stdin: ${e.code})`));
+      child.stdin.end(input);
+    }
   });
 }
 
